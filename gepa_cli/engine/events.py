@@ -1,0 +1,114 @@
+"""Typed events the engine emits; the run directory and the display consume them.
+
+Every event is a frozen dataclass. `event_to_json` gives the line written to
+`events.jsonl`: the fields plus an `event` key naming the type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SeedEvaluated:
+    candidate_id: str
+    val_score: float
+    metric_calls: int
+
+
+@dataclass(frozen=True)
+class IterationStarted:
+    iteration: int
+    parent_id: str
+    modules: tuple[str, ...]
+    minibatch: tuple[str, ...]
+    metric_calls: int
+
+
+@dataclass(frozen=True)
+class IterationSkipped:
+    """The iteration ended without evaluating a child (all perfect, no change, known child, ...)."""
+
+    iteration: int
+    parent_id: str
+    reason: str
+    detail: str = ""
+    metric_calls: int = 0
+
+
+@dataclass(frozen=True)
+class ProposalEvaluated:
+    """A child was evaluated on the parent's minibatch and accepted or rejected."""
+
+    iteration: int
+    parent_id: str
+    child_id: str
+    modules: tuple[str, ...]
+    new_prompts: dict[str, str]
+    parent_minibatch_score: float
+    child_minibatch_score: float
+    accepted: bool
+    metric_calls: int
+
+
+@dataclass(frozen=True)
+class CandidateAdded:
+    """A candidate joined the pool after being scored on all of val."""
+
+    iteration: int
+    candidate_id: str
+    parents: tuple[str, ...]
+    origin: str
+    val_score: float
+    metric_calls: int
+
+
+@dataclass(frozen=True)
+class FrontierChanged:
+    iteration: int
+    frontier: tuple[str, ...]
+    best_id: str
+    best_val_score: float
+
+
+@dataclass(frozen=True)
+class ExampleFailed:
+    """One evaluation ended in an error and scored 0."""
+
+    candidate_id: str
+    example_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    stopped_because: str
+    best_id: str
+    best_val_score: float
+    metric_calls: int
+    iterations: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Event = (
+    SeedEvaluated
+    | IterationStarted
+    | IterationSkipped
+    | ProposalEvaluated
+    | CandidateAdded
+    | FrontierChanged
+    | ExampleFailed
+    | RunFinished
+)
+EventSink = Callable[[Event], None]
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """The JSON object for one event: its fields plus `event` = the type's name."""
+    return {"event": type(event).__name__, **asdict(event)}
+
+
+def discard_event(event: Event) -> None:
+    """An event sink that drops everything."""

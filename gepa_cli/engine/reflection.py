@@ -1,0 +1,100 @@
+"""The reflection step: the meta-prompt shown to the reflection LM and the
+extraction of the new instruction from its reply.
+
+The default meta-prompt is written for small local models as much as for large
+hosted ones: a system role that fixes the job, clearly delimited sections, and
+one explicit output format (a single fenced block). A custom template may be
+given as text with the placeholders {module}, {instruction} and {examples}.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from gepa_cli.engine.types import Rollout
+from gepa_cli.lm.base import Message
+
+SYSTEM_PROMPT = (
+    "You are an expert prompt engineer. You rewrite the instruction of one step of a "
+    "language-model program so that the step gets its inputs right. You never answer the "
+    "examples yourself. You reply with the new instruction inside one ``` fenced block."
+)
+
+DEFAULT_TEMPLATE = """\
+A step named "{module}" of a program is given this instruction:
+
+```
+{instruction}
+```
+
+Below are inputs the step received, the output it produced, and feedback on each result. \
+The feedback tells what was wrong and what the right answer was.
+
+{examples}
+
+Your job: write an improved instruction for the step "{module}".
+The improved instruction must:
+1. Say what the task is and what the input looks like.
+2. Write down every rule, fact and answer format that the feedback reveals, stated generally, \
+so that the step gets these inputs and similar new inputs right.
+3. Keep whatever in the current instruction already works.
+4. Not copy the example inputs; state the rules behind them instead.
+
+Reply with the complete new instruction inside a single ``` fenced block, and nothing else."""
+
+MAX_FIELD_CHARS = 1500
+
+
+def _clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + " [...]"
+
+
+def render_examples(module: str, rollouts: Sequence[Rollout]) -> str:
+    """The per-example section of the meta-prompt for one module."""
+    blocks = []
+    for number, rollout in enumerate(rollouts, start=1):
+        calls = [c for c in rollout.trace if c.module == module]
+        inputs = "\n---\n".join(_clip(c.inputs) for c in calls) or "(not recorded)"
+        outputs = "\n---\n".join(_clip(c.output) for c in calls) or _clip(rollout.output)
+        feedback = rollout.module_feedback.get(module, rollout.feedback)
+        blocks.append(
+            f"### Example {number}\n"
+            f"Input:\n{inputs}\n\n"
+            f"Output:\n{outputs or '(empty)'}\n\n"
+            f"Feedback:\n{_clip(feedback)}"
+        )
+    return "\n\n".join(blocks)
+
+
+def build_reflection_messages(
+    module: str, instruction: str, rollouts: Sequence[Rollout], template: str | None = None
+) -> list[Message]:
+    """The chat messages asking the reflection LM for a new instruction."""
+    body = (template or DEFAULT_TEMPLATE).replace("{module}", module)
+    body = body.replace("{instruction}", instruction.strip())
+    body = body.replace("{examples}", render_examples(module, rollouts))
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": body}]
+
+
+_FENCE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
+_LABEL = re.compile(r"^(new |improved )?instruction\s*:\s*", re.IGNORECASE)
+
+
+def extract_instruction(reply: str) -> str | None:
+    """The text between the first and last fence (a lone fence: everything after it;
+    no fence: the whole reply). None when nothing usable remains."""
+    fences = list(_FENCE.finditer(reply))
+    if len(fences) >= 2:
+        start = (
+            reply.index("\n", fences[0].start()) + 1 if "\n" in reply[fences[0].start() :] else 0
+        )
+        text = reply[start : fences[-1].start()]
+    elif len(fences) == 1:
+        after = reply[fences[0].end() :]
+        text = after.split("\n", 1)[1] if "\n" in after else ""
+    else:
+        text = reply
+    text = _LABEL.sub("", text.strip()).strip()
+    return text or None

@@ -1,0 +1,168 @@
+"""The engine's complete state: the candidate pool, the score matrix, counters.
+
+`EngineState` is the one mutable object of the engine. It serializes to a JSON
+dict (with `schema_version`) that the run directory stores as the checkpoint,
+and is rebuilt from it on resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gepa_cli.engine.types import Prompts, Rollout
+
+SCHEMA_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be loaded (newer schema, corrupt content)."""
+
+
+def candidate_id(prompts: Prompts) -> str:
+    """A candidate's id: a short hash of its prompts (module -> text)."""
+    canonical = json.dumps(dict(sorted(prompts.items())), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One program in the pool: its prompts and where it came from."""
+
+    id: str
+    prompts: Mapping[str, str]
+    parents: tuple[str, ...]
+    origin: str  # seed | mutation | merge
+    iteration: int
+    metric_calls_at_discovery: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "parents": list(self.parents),
+            "origin": self.origin,
+            "iteration": self.iteration,
+            "prompts": dict(self.prompts),
+            "metric_calls_at_discovery": self.metric_calls_at_discovery,
+        }
+
+    @staticmethod
+    def from_json(raw: Mapping[str, Any]) -> Candidate:
+        return Candidate(
+            id=raw["id"],
+            prompts=dict(raw["prompts"]),
+            parents=tuple(raw["parents"]),
+            origin=raw["origin"],
+            iteration=int(raw["iteration"]),
+            metric_calls_at_discovery=int(raw["metric_calls_at_discovery"]),
+        )
+
+
+@dataclass
+class EngineState:
+    """Everything needed to continue a run exactly where it stopped."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    val_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    train_rollouts: dict[str, dict[str, Rollout]] = field(default_factory=dict)
+    module_pointer: dict[str, int] = field(default_factory=dict)
+    tried_children: set[str] = field(default_factory=set)
+    tried_merges: set[str] = field(default_factory=set)
+    merges_accepted: int = 0
+    merges_due: int = 0
+    iteration: int = 0
+    metric_calls: int = 0
+    errors: int = 0
+    idle_iterations: int = 0
+
+    # --- queries ---------------------------------------------------------------
+
+    def candidate(self, cid: str) -> Candidate:
+        for cand in self.candidates:
+            if cand.id == cid:
+                return cand
+        raise KeyError(cid)
+
+    def has(self, cid: str) -> bool:
+        return cid in self.val_scores
+
+    def mean_val_score(self, cid: str) -> float:
+        scores = self.val_scores[cid]
+        return sum(scores.values()) / len(scores) if scores else 0.0
+
+    def best_id(self) -> str:
+        """The candidate with the highest mean val score (earliest wins ties)."""
+        best = self.candidates[0].id
+        for cand in self.candidates[1:]:
+            if self.mean_val_score(cand.id) > self.mean_val_score(best):
+                best = cand.id
+        return best
+
+    def seed_id(self) -> str:
+        return self.candidates[0].id
+
+    # --- updates ---------------------------------------------------------------
+
+    def add_candidate(self, cand: Candidate, val_scores: Mapping[str, float]) -> None:
+        self.candidates.append(cand)
+        self.val_scores[cand.id] = dict(val_scores)
+
+    # --- persistence -----------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "iteration": self.iteration,
+            "metric_calls": self.metric_calls,
+            "errors": self.errors,
+            "idle_iterations": self.idle_iterations,
+            "candidates": [c.to_json() for c in self.candidates],
+            "val_scores": self.val_scores,
+            "train_rollouts": {
+                cid: {eid: r.to_json() for eid, r in rows.items()}
+                for cid, rows in self.train_rollouts.items()
+            },
+            "module_pointer": self.module_pointer,
+            "tried_children": sorted(self.tried_children),
+            "tried_merges": sorted(self.tried_merges),
+            "merges_accepted": self.merges_accepted,
+            "merges_due": self.merges_due,
+        }
+
+    @staticmethod
+    def from_json(raw: Mapping[str, Any]) -> EngineState:
+        version = raw.get("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise CheckpointError(
+                f"checkpoint schema_version {version!r} is not supported "
+                f"(this gepa-cli reads up to {SCHEMA_VERSION}); upgrade gepa-cli"
+            )
+        try:
+            return _state_from_json(raw)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint is corrupt: {type(exc).__name__}: {exc}") from exc
+
+
+def _state_from_json(raw: Mapping[str, Any]) -> EngineState:
+    return EngineState(
+        candidates=[Candidate.from_json(c) for c in raw["candidates"]],
+        val_scores={
+            cid: {eid: float(s) for eid, s in row.items()} for cid, row in raw["val_scores"].items()
+        },
+        train_rollouts={
+            cid: {eid: Rollout.from_json(r) for eid, r in rows.items()}
+            for cid, rows in raw["train_rollouts"].items()
+        },
+        module_pointer={k: int(v) for k, v in raw["module_pointer"].items()},
+        tried_children=set(raw["tried_children"]),
+        tried_merges=set(raw.get("tried_merges", [])),
+        merges_accepted=int(raw.get("merges_accepted", 0)),
+        merges_due=int(raw.get("merges_due", 0)),
+        iteration=int(raw["iteration"]),
+        metric_calls=int(raw["metric_calls"]),
+        errors=int(raw.get("errors", 0)),
+        idle_iterations=int(raw.get("idle_iterations", 0)),
+    )

@@ -1,0 +1,33 @@
+"""The LM protocol every model client implements, and the values it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+Message = dict[str, str]
+"""A chat message: {"role": "system"|"user"|"assistant", "content": "..."}."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One model reply with its accounting."""
+
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached: bool = False
+    finish_reason: str | None = None
+
+
+class LMError(Exception):
+    """A model call failed for good (after retries); the message says why."""
+
+
+class LM(Protocol):
+    """A chat model. Implementations are thread-safe: the evaluator calls them concurrently."""
+
+    name: str
+
+    def complete(self, messages: Sequence[Message]) -> Completion: ...

@@ -1,0 +1,1 @@
+"""Tasks: the Task protocol, data loading and the built-in adapters (qa, math, ...)."""

@@ -1,0 +1,178 @@
+"""The LM response cache: a SQLite table of completions and the LM wrapper that uses it.
+
+`ResponseCache` stores completions under a key that hashes the model, the
+messages, the sampling parameters and a sample index (never the endpoint, the
+API key or timeouts). `CachedLM` wraps a model client: a hit is returned with
+`cached=True` and counted in the meter without calling the model.
+
+Sample index: the n-th identical request (same messages and parameters) made
+through one `CachedLM` gets index n, in call order. Repeated calls at
+temperature > 0 can therefore differ, and a replay that issues the same
+requests in the same order gets the same answers. When identical requests run
+concurrently, which caller gets which index is a race; this is harmless as long
+as identical requests are interchangeable (same request, either answer). Across
+a resume, save `CachedLM.snapshot()` in the checkpoint and `restore` it so the
+counters continue where the interrupted run stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from gepa_cli.lm.base import Completion, Message
+from gepa_cli.lm.usage import UsageMeter
+
+EXCLUDED_PARAMS = frozenset(
+    {"api_key", "base_url", "timeout", "request_timeout", "max_retries", "max_concurrency"}
+)
+"""Parameters that never enter a cache key even if a caller passes them."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS completions (
+    key TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    finish_reason TEXT
+)
+"""
+
+
+def key_for(
+    model: str, messages: Sequence[Message], params: Mapping[str, Any], sample_index: int
+) -> str:
+    """The cache key: sha256 of the canonical JSON (sorted keys) of the request."""
+    request = {
+        "model": model,
+        "messages": [dict(m) for m in messages],
+        "params": {k: v for k, v in params.items() if k not in EXCLUDED_PARAMS},
+        "sample_index": sample_index,
+    }
+    canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """Completions in a SQLite database (WAL mode); one connection shared under a lock."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute(_SCHEMA)
+
+    def get(self, key: str) -> Completion | None:
+        """The stored completion for `key` (with cached=False as stored), or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT text, input_tokens, output_tokens, finish_reason"
+                " FROM completions WHERE key = ?",
+                (key,),
+            ).fetchone()
+        if row is None:
+            return None
+        text, input_tokens, output_tokens, finish_reason = row
+        return Completion(text, input_tokens, output_tokens, False, finish_reason)
+
+    def put(self, key: str, completion: Completion) -> None:
+        """Store `completion` under `key`, replacing any earlier entry."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO completions"
+                " (key, text, input_tokens, output_tokens, finish_reason) VALUES (?, ?, ?, ?, ?)",
+                (
+                    key,
+                    completion.text,
+                    completion.input_tokens,
+                    completion.output_tokens,
+                    completion.finish_reason,
+                ),
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            (count,) = self._conn.execute("SELECT COUNT(*) FROM completions").fetchone()
+        return int(count)
+
+    def close(self) -> None:
+        """Close the connection (SQLite folds the WAL back into the main file)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> ResponseCache:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class CacheableLM(Protocol):
+    """An LM that can describe what determines its replies (see OpenAIChatLM)."""
+
+    name: str
+    role: str
+
+    def complete(self, messages: Sequence[Message]) -> Completion: ...
+
+    def cache_identity(self) -> dict[str, Any]: ...
+
+
+class CachedLM:
+    """An LM that answers from a ResponseCache first and asks `inner` only on a miss."""
+
+    def __init__(self, inner: CacheableLM, cache: ResponseCache, meter: UsageMeter) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.meter = meter
+        self.name = inner.name
+        self.role = inner.role
+        self._lock = threading.Lock()
+        self._sample_counts: dict[str, int] = {}
+
+    def cache_identity(self) -> dict[str, Any]:
+        return self.inner.cache_identity()
+
+    def complete(self, messages: Sequence[Message]) -> Completion:
+        """A cached reply (cached=True) if there is one, else the inner model's, then stored."""
+        params = self.inner.cache_identity()
+        model = str(params.get("model", self.inner.name))
+        sample_index = self._next_sample_index(key_for(model, messages, params, 0))
+        key = key_for(model, messages, params, sample_index)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.meter.add(self.role, cached_calls=1)
+            return replace(hit, cached=True)
+        completion = self.inner.complete(messages)
+        self.cache.put(key, completion)
+        return completion
+
+    def snapshot(self) -> dict[str, int]:
+        """The sample counters (request key -> requests made so far), for a checkpoint."""
+        with self._lock:
+            return dict(self._sample_counts)
+
+    def restore(self, snapshot: Mapping[str, int]) -> None:
+        """Continue counting from a checkpoint's `snapshot()`."""
+        with self._lock:
+            self._sample_counts = {str(k): int(v) for k, v in snapshot.items()}
+
+    def _next_sample_index(self, request_key: str) -> int:
+        with self._lock:
+            index = self._sample_counts.get(request_key, 0)
+            self._sample_counts[request_key] = index + 1
+            return index

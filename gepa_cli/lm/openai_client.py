@@ -1,0 +1,273 @@
+"""The OpenAI-compatible chat client: concurrency limits, retries, timeouts, token accounting.
+
+`OpenAIChatLM` implements the LM protocol over the synchronous `openai.OpenAI`
+client against any OpenAI-compatible server (OpenAI, vLLM, SGLang, Ollama,
+llama.cpp). It is safe to call from many threads: at most `max_concurrency`
+requests are in flight per endpoint, shared through `endpoint_semaphore`.
+The openai client's own retries are disabled; this module retries 408/409/429,
+5xx, timeouts, connection errors and empty replies with jittered exponential
+backoff, and fails with a one-line `LMError` naming the model and endpoint.
+The API key is handed to the openai client only: never logged, stored or shown.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import openai
+
+from gepa_cli.lm.base import Completion, LMError, Message
+from gepa_cli.lm.usage import UsageMeter
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+"""Where requests go when no base_url is configured (OPENAI_BASE_URL is not consulted)."""
+
+PLACEHOLDER_API_KEY = "no-key"
+"""Sent to a custom base_url when no key is configured; local servers ignore it.
+
+Passing None instead would make the openai client read OPENAI_API_KEY and send the
+user's OpenAI key to an arbitrary server.
+"""
+
+RETRY_AFTER_CAP_S = 60.0
+BACKOFF_BASE_S = 0.5
+BACKOFF_FACTOR = 2.0
+BACKOFF_CAP_S = 30.0
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+ERROR_DETAIL_MAX_CHARS = 200
+
+_semaphores: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_semaphores_lock = threading.Lock()
+
+
+def endpoint_semaphore(base_url: str | None, limit: int) -> threading.BoundedSemaphore:
+    """The semaphore shared by every client that targets `base_url` with this `limit`.
+
+    Keyed by (normalised base_url, limit): clients built from one config share a
+    limit per endpoint; a client asking for another limit gets its own semaphore
+    rather than silently inheriting someone else's.
+    """
+    if limit < 1:
+        raise ValueError(f"max_concurrency must be at least 1, got {limit}")
+    key = ((base_url or DEFAULT_BASE_URL).rstrip("/"), limit)
+    with _semaphores_lock:
+        semaphore = _semaphores.get(key)
+        if semaphore is None:
+            semaphore = threading.BoundedSemaphore(limit)
+            _semaphores[key] = semaphore
+        return semaphore
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """The outcome of one HTTP request: a completion, or an error and whether to retry."""
+
+    completion: Completion | None = None
+    error: str = ""
+    retryable: bool = False
+    wait_s: float | None = None
+    """A wait the server asked for (Retry-After), used instead of the backoff."""
+
+
+class OpenAIChatLM:
+    """A chat model behind an OpenAI-compatible endpoint; implements the LM protocol."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str | None,
+        api_key: str | None,
+        role: str,
+        meter: UsageMeter,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_concurrency: int = 8,
+        request_timeout: float = 120.0,
+        max_retries: int = 6,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        label: str | None = None,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url
+        self.role = role
+        self.meter = meter
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.top_p = top_p
+        self.seed = seed
+        self.extra: dict[str, Any] = dict(extra or {})
+        self.request_timeout = request_timeout
+        self.max_retries = max_retries
+        self.label = label or f"openai/{name}"
+        """How errors name the model: "openai/gpt-4.1-mini", "embedded/qwen2.5-coder-1.5b"."""
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._semaphore = endpoint_semaphore(base_url, max_concurrency)
+        self._where = f"{self.label} at {base_url or DEFAULT_BASE_URL}"
+        self._client: openai.OpenAI | None = None
+        self._setup_error: str | None = None
+        if base_url is None and api_key is None:
+            self._setup_error = (
+                f"{self._where}: no API key (set the variable named by api_key_env, "
+                "or give a base_url for a server that needs none)"
+            )
+        else:
+            self._client = openai.OpenAI(
+                api_key=api_key or PLACEHOLDER_API_KEY,
+                base_url=base_url or DEFAULT_BASE_URL,
+                timeout=request_timeout,
+                max_retries=0,
+            )
+
+    def __repr__(self) -> str:
+        return f"OpenAIChatLM(name={self.name!r}, base_url={self.base_url!r}, role={self.role!r})"
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What determines a reply besides the messages: the response cache's key material.
+
+        Excludes the endpoint, the API key, timeouts and retry settings, so a run
+        replays from its cache after moving to another server address.
+        """
+        return {
+            "model": self.name,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "extra": dict(self.extra),
+        }
+
+    def complete(self, messages: Sequence[Message]) -> Completion:
+        """Send `messages`, retrying transient failures; raise LMError when it fails for good."""
+        if self._client is None:
+            self.meter.add(self.role, errors=1)
+            raise LMError(self._setup_error)
+        outcome = _Attempt()
+        for attempt in range(self.max_retries + 1):
+            outcome = self._attempt(self._client, messages)
+            if outcome.completion is not None:
+                completion = outcome.completion
+                self.meter.add(
+                    self.role,
+                    calls=1,
+                    input_tokens=completion.input_tokens,
+                    output_tokens=completion.output_tokens,
+                )
+                return completion
+            if not outcome.retryable:
+                self.meter.add(self.role, errors=1)
+                raise LMError(f"{self._where}: {outcome.error}")
+            if attempt < self.max_retries:
+                self.meter.add(self.role, retries=1)
+                wait = outcome.wait_s if outcome.wait_s is not None else self._backoff(attempt)
+                self._sleep(wait)
+        self.meter.add(self.role, errors=1)
+        raise LMError(f"{self._where}: {outcome.error} after {self.max_retries} retries")
+
+    def _attempt(self, client: openai.OpenAI, messages: Sequence[Message]) -> _Attempt:
+        try:
+            with self._semaphore:
+                response = client.chat.completions.create(
+                    model=self.name,
+                    messages=cast(Any, [dict(m) for m in messages]),
+                    **self._sampling_params(),
+                )
+        except openai.APIStatusError as exc:
+            return self._status_failure(exc, client.api_key)
+        except openai.APITimeoutError:
+            return _Attempt(error=f"timed out after {self.request_timeout:g} s", retryable=True)
+        except openai.APIConnectionError as exc:
+            detail = _one_line(str(exc.__cause__ or exc), client.api_key)
+            return _Attempt(error=f"connection error ({detail})", retryable=True)
+        except openai.APIError as exc:
+            detail = _one_line(exc.message, client.api_key)
+            return _Attempt(error=f"bad response ({detail})", retryable=True)
+        return self._read(response)
+
+    def _sampling_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"temperature": self.temperature}
+        if self.max_tokens is not None:
+            params["max_tokens"] = self.max_tokens
+        if self.top_p is not None:
+            params["top_p"] = self.top_p
+        if self.seed is not None:
+            params["seed"] = self.seed
+        if self.extra:
+            params["extra_body"] = dict(self.extra)
+        return params
+
+    def _read(self, response: Any) -> _Attempt:
+        """Turn a 200 response into a Completion, or a retryable failure if it is empty."""
+        choices = getattr(response, "choices", None) or []
+        if not choices:
+            return _Attempt(error="response has no choices", retryable=True)
+        choice = choices[0]
+        message = getattr(choice, "message", None)
+        text = getattr(message, "content", None) or ""
+        finish_reason = getattr(choice, "finish_reason", None)
+        usage = getattr(response, "usage", None)
+        input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        if not text.strip():
+            self.meter.add(self.role, input_tokens=input_tokens, output_tokens=output_tokens)
+            return _Attempt(error=f"empty reply (finish_reason={finish_reason})", retryable=True)
+        completion = Completion(text, input_tokens, output_tokens, False, finish_reason)
+        return _Attempt(completion=completion)
+
+    def _status_failure(self, exc: openai.APIStatusError, secret: str) -> _Attempt:
+        status = exc.status_code
+        detail = _one_line(_error_message(exc), secret)
+        error = f"HTTP {status}" + (f" ({detail})" if detail else "")
+        retryable = status in RETRYABLE_STATUSES or status >= 500
+        wait_s = _retry_after_s(exc.response.headers.get("retry-after")) if retryable else None
+        return _Attempt(error=error, retryable=retryable, wait_s=wait_s)
+
+    def _backoff(self, retry: int) -> float:
+        """Exponential backoff for the `retry`-th retry (0-based), jittered to 50-100 %."""
+        delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * BACKOFF_FACTOR**retry)
+        return delay * (0.5 + 0.5 * self._rng.random())
+
+
+def _retry_after_s(header: str | None) -> float | None:
+    """The Retry-After header in seconds, capped; None if absent or not a number."""
+    if header is None:
+        return None
+    try:
+        seconds = float(header.strip())
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0:  # NaN or negative
+        return None
+    return min(seconds, RETRY_AFTER_CAP_S)
+
+
+def _error_message(exc: openai.APIStatusError) -> str:
+    """The server's own error message if the body has one, else the body text."""
+    body = exc.body
+    if isinstance(body, Mapping):
+        error = body.get("error", body)
+        if isinstance(error, Mapping) and error.get("message"):
+            return str(error["message"])
+        if isinstance(error, str):
+            return error
+        return ""
+    return str(body) if body else ""
+
+
+def _one_line(text: str, secret: str) -> str:
+    """`text` on one line, shortened, with the API key blanked out should a server echo it."""
+    if secret and secret != PLACEHOLDER_API_KEY:
+        text = text.replace(secret, "***")
+    flat = " ".join(text.split())
+    if len(flat) > ERROR_DETAIL_MAX_CHARS:
+        flat = flat[: ERROR_DETAIL_MAX_CHARS - 3] + "..."
+    return flat

@@ -1,0 +1,81 @@
+"""The `classify` task: one module that answers with one label from a fixed set.
+
+Options: `labels` (a list of label strings; required). A reply counts as the
+label it names: the whole reply after normalization (case, quotes, spaces vs
+underscores), or the single label it mentions. Feedback names the gold label and
+what the reply said, which is what lets reflection write the labelling policy down.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gepa_cli.engine.types import Example, Prompts
+from gepa_cli.lm.base import LM
+from gepa_cli.tasks.base import Score, TaskConfigError, TaskOutput
+from gepa_cli.tasks.chat import ask, check_option_names, single_module
+
+OPTIONS = ("labels",)
+
+
+def normalize_label(text: str) -> str:
+    """Lowercase, drop quotes and trailing punctuation, spaces and hyphens as underscores."""
+    text = text.strip().strip("`'\"*.:;,!").strip().lower()
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def predicted_label(reply: str, labels: Sequence[str]) -> str | None:
+    """The label a reply names, or None when it names none or several."""
+    normalized = normalize_label(reply)
+    by_norm = {normalize_label(label): label for label in labels}
+    if normalized in by_norm:
+        return by_norm[normalized]
+    flat = normalize_label(re.sub(r"[^\w\s\-]", " ", reply))
+    found = [
+        label
+        for norm, label in by_norm.items()
+        if re.search(rf"(?<![a-z0-9]){re.escape(norm)}(?![a-z0-9])", flat)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+class ClassifyTask:
+    """Single-module classification into a fixed label set."""
+
+    required_fields = ("input", "answer")
+
+    def __init__(self, module: str, labels: Sequence[str]) -> None:
+        self.module = module
+        self.modules = (module,)
+        self.labels = tuple(labels)
+
+    def run(self, example: Example, prompts: Prompts, lm: LM) -> TaskOutput:
+        return ask(self.module, example, prompts, lm)
+
+    def score(self, example: Example, output: TaskOutput) -> Score:
+        gold = str(example.data["answer"])
+        predicted = predicted_label(output.output, self.labels)
+        shown = output.output.strip()[:200] or "(empty)"
+        if predicted is not None and normalize_label(predicted) == normalize_label(gold):
+            return Score(1.0, f"Correct: the label is '{gold}'.")
+        if predicted is None:
+            return Score(
+                0.0,
+                f"Wrong: the correct label is '{gold}'. The response '{shown}' did not name "
+                f"exactly one of the labels ({', '.join(self.labels)}); reply with the label only.",
+            )
+        return Score(
+            0.0, f"Wrong: the correct label is '{gold}', but the response chose '{predicted}'."
+        )
+
+
+def build_classify_task(options: Mapping[str, Any], module_names: Sequence[str]) -> ClassifyTask:
+    check_option_names(options, OPTIONS)
+    labels = options.get("labels")
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+        raise TaskConfigError(
+            "[task.options.labels] the classify task needs a non-empty list of labels"
+        )
+    return ClassifyTask(single_module("classify", module_names), labels)

@@ -44,11 +44,11 @@ def predicted_label(reply: str, labels: Sequence[str]) -> str | None:
 class ClassifyTask:
     """Single-module classification into a fixed label set."""
 
-    required_fields = ("input", "answer")
+    required_fields: tuple[str, ...] = ("input", "answer")
 
     def __init__(self, module: str, labels: Sequence[str]) -> None:
         self.module = module
-        self.modules = (module,)
+        self.modules: tuple[str, ...] = (module,)
         self.labels = tuple(labels)
 
     def run(self, example: Example, prompts: Prompts, lm: LM) -> TaskOutput:

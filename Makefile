@@ -1,0 +1,40 @@
+# gepa-cli developer commands. `make run` and `make test` install what is missing first.
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.gepa-installed
+
+.PHONY: install run test test-slow check fmt bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install.sh
+	bash scripts/install.sh
+	touch $(STAMP)
+
+## The main job: optimize the quickstart prompt on the embedded local model.
+run: install
+	$(BIN)/gepa run configs/quickstart.yaml
+
+## The test suite (fast unit tests + end-to-end tests on the embedded SmolLM2).
+test: install
+	$(BIN)/pytest
+
+## The slow quality test on the embedded Qwen 1.5B (minutes of CPU).
+test-slow: install
+	$(BIN)/pytest -m slow
+
+check: install
+	$(BIN)/ruff check gepa_cli tests
+	$(BIN)/ruff format --check gepa_cli tests
+	$(BIN)/mypy gepa_cli
+	$(BIN)/pytest
+
+fmt: install
+	$(BIN)/ruff format gepa_cli tests
+	$(BIN)/ruff check --fix gepa_cli tests
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

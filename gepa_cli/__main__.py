@@ -1,0 +1,5 @@
+"""`python -m gepa_cli` runs the `gepa` command."""
+
+from gepa_cli.cli import main
+
+main()

@@ -1,0 +1,167 @@
+"""The experiment config as frozen dataclasses: the typed form of DESIGN §3.
+
+Values only. `loader` builds them from YAML (checking every key, type and range)
+and `serialize` turns them back into a plain dict. Paths are absolute, prompt
+files are already read, and `max_time` is stored in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROVIDERS = ("openai", "embedded")
+CANDIDATE_SELECTIONS = ("pareto", "current_best", "epsilon_greedy")
+MODULE_SELECTIONS = ("round_robin", "all")
+
+
+def default_runs_dir() -> Path:
+    """`runs` under the current working directory, as an absolute path."""
+    return Path("runs").resolve()
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """One dataset split: a JSONL file and the slice of its rows to use."""
+
+    path: Path
+    """Absolute path of the JSONL file (relative paths are taken from the config's folder)."""
+    offset: int = 0
+    """Rows skipped at the start of the file."""
+    limit: int | None = None
+    """At most this many rows after `offset`; None takes the rest."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """The splits: `train` feeds minibatches, `val` is the Pareto set, `test` is held out."""
+
+    train: SplitSpec
+    val: SplitSpec
+    test: SplitSpec | None = None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """The program being optimized, its data and its seed prompts."""
+
+    type: str
+    """A built-in adapter name (qa, math, ...) or `python:/abs/path/file.py:ClassName`."""
+    data: DataSpec
+    fields: Mapping[str, str] = field(default_factory=dict)
+    """Dataset field -> the task's field name."""
+    prompts: Mapping[str, str] = field(default_factory=dict)
+    """The seed candidate: module name -> instruction text."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Task-specific settings, validated by the task itself."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model endpoint and its sampling parameters."""
+
+    model: str
+    """`provider/name`: openai/<name> (any OpenAI-compatible server) or embedded/<name>."""
+    base_url: str | None = None
+    api_key_env: str | None = None
+    """Name of the environment variable holding the API key (never the key itself)."""
+    temperature: float = 0.0
+    max_tokens: int | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Passed through to the API as extra body fields."""
+
+    @property
+    def provider(self) -> str:
+        """`openai` or `embedded`."""
+        return self.model.partition("/")[0]
+
+    @property
+    def model_name(self) -> str:
+        """The part after the provider, e.g. `gpt-4.1-mini` (may itself contain `/`)."""
+        return self.model.partition("/")[2]
+
+
+@dataclass(frozen=True)
+class ModelsSpec:
+    """The model that runs the task and the one that rewrites instructions."""
+
+    task: ModelSpec
+    reflection: ModelSpec
+
+
+@dataclass(frozen=True)
+class BudgetSpec:
+    """When to stop; None means no limit of that kind."""
+
+    max_metric_calls: int | None = 300
+    """(candidate, example) evaluations not served from the cache."""
+    max_cost_usd: float | None = None
+    max_time_s: float | None = None
+    """Wall-clock limit in seconds (YAML key `max_time`, e.g. "30m", "1h30m" or 90)."""
+
+
+@dataclass(frozen=True)
+class MergeSpec:
+    """System-aware crossover of two frontier candidates."""
+
+    enabled: bool = False
+    max_invocations: int = 5
+    """At most this many accepted merges."""
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """How the engine picks parents, modules and minibatches."""
+
+    candidate_selection: str = "pareto"
+    """pareto | current_best | epsilon_greedy."""
+    epsilon: float = 0.1
+    """Exploration rate of epsilon_greedy."""
+    module_selection: str = "round_robin"
+    """round_robin | all."""
+    minibatch_size: int = 3
+    skip_perfect: bool = True
+    """Skip reflection when the parent already scores `perfect_score` on the whole minibatch."""
+    perfect_score: float = 1.0
+    merge: MergeSpec = field(default_factory=MergeSpec)
+    reflection_prompt: Path | None = None
+    """An existing file holding a custom meta-prompt, as an absolute path."""
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """Concurrency, caching and network behaviour of model calls."""
+
+    max_concurrency: int = 8
+    """In-flight LM requests per endpoint."""
+    cache: bool = True
+    request_timeout: float = 120.0
+    """Seconds per request."""
+    max_retries: int = 6
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Where run directories go."""
+
+    runs_dir: Path = field(default_factory=default_runs_dir)
+    """Absolute; a relative YAML value is taken from the current working directory."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExperimentConfig:
+    """A whole experiment: what to optimize, with which models, within which budget."""
+
+    name: str
+    """Used in the run directory's name."""
+    seed: int = 0
+    task: TaskSpec
+    models: ModelsSpec
+    budget: BudgetSpec = field(default_factory=BudgetSpec)
+    search: SearchSpec = field(default_factory=SearchSpec)
+    runtime: RuntimeSpec = field(default_factory=RuntimeSpec)
+    output: OutputSpec = field(default_factory=OutputSpec)

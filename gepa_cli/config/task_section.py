@@ -1,0 +1,126 @@
+"""Building `TaskSpec` from the raw `task:` section: type, data splits, fields, prompts.
+
+Relative paths (splits, prompt files, `python:` task files) are taken from the
+config file's folder and stored absolute, so a config written back into a run
+directory still points at the same files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gepa_cli.config.errors import ConfigError
+from gepa_cli.config.reader import Section, describe, resolve_path
+from gepa_cli.config.schema import DataSpec, SplitSpec, TaskSpec
+
+TASK_KEYS = ("type", "data", "fields", "prompts", "options")
+DATA_KEYS = ("train", "val", "test")
+SPLIT_KEYS = ("path", "offset", "limit")
+PROMPT_FILE_KEYS = ("file",)
+PYTHON_PREFIX = "python:"
+
+_MODULE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def build_task(section: Section, base_dir: Path) -> TaskSpec:
+    """The task spec; `base_dir` is the folder relative paths are taken from."""
+    section.check_keys(TASK_KEYS)
+    return TaskSpec(
+        type=_task_type(section, base_dir),
+        data=_data(section.section("data"), base_dir),
+        fields=section.string_map("fields"),
+        prompts=_prompts(section.section("prompts"), base_dir),
+        options=section.free_mapping("options"),
+    )
+
+
+def _task_type(section: Section, base_dir: Path) -> str:
+    text = section.string("type").strip()
+    if not text.startswith(PYTHON_PREFIX):
+        return text
+    target, colon, class_name = text.removeprefix(PYTHON_PREFIX).rpartition(":")
+    if not colon or not target.strip() or not class_name.isidentifier():
+        raise ConfigError(
+            f"expected python:path/to/file.py:ClassName, got {describe(text)}",
+            key=section.key("type"),
+        )
+    if not (target.endswith(".py") or "/" in target):
+        return text  # a module path, not a file: nothing to resolve
+    path = resolve_path(target, base_dir, section.key("type"))
+    return f"{PYTHON_PREFIX}{path}:{class_name}"
+
+
+def _data(section: Section, base_dir: Path) -> DataSpec:
+    section.check_keys(DATA_KEYS)
+    train = _split(section, "train", base_dir)
+    val = _split(section, "val", base_dir)
+    test = _split(section, "test", base_dir) if section.has("test") else None
+    return DataSpec(train=train, val=val, test=test)
+
+
+def _split(parent: Section, name: str, base_dir: Path) -> SplitSpec:
+    key = parent.key(name)
+    value = parent.data.get(name)
+    if value is None:
+        raise ConfigError("required key is missing", key=key)
+    if isinstance(value, str):
+        return SplitSpec(path=resolve_path(value, base_dir, key))
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"expected a path or {{path, offset, limit}}, got {describe(value)}", key=key
+        )
+    spec = Section(key, value)
+    spec.check_keys(SPLIT_KEYS)
+    return SplitSpec(
+        path=resolve_path(spec.string("path"), base_dir, spec.key("path")),
+        offset=spec.integer("offset", 0, minimum=0),
+        limit=spec.optional_integer("limit", minimum=1),
+    )
+
+
+def _prompts(section: Section, base_dir: Path) -> dict[str, str]:
+    if not section.data:
+        raise ConfigError(
+            "required: at least one module and its instruction, e.g. solve: 'Solve the problem.'",
+            key=section.path,
+        )
+    prompts: dict[str, str] = {}
+    for module, value in section.data.items():
+        key = section.key(module)
+        if not isinstance(module, str) or not _MODULE_NAME.fullmatch(module):
+            raise ConfigError(
+                f"module names use letters, digits, '_', '.' and '-', got {describe(module)}",
+                key=key,
+            )
+        prompts[module] = _instruction(value, key, base_dir)
+    return prompts
+
+
+def _instruction(value: Any, key: str, base_dir: Path) -> str:
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"expected an instruction or {{file: path}}, got {describe(value)}", key=key
+        )
+    spec = Section(key, value)
+    spec.check_keys(PROMPT_FILE_KEYS)
+    path = resolve_path(spec.string("file"), base_dir, spec.key("file"))
+    return read_prompt_file(path, spec.key("file"))
+
+
+def read_prompt_file(path: Path, key: str) -> str:
+    """The file's UTF-8 text without trailing newlines."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"file not found: {path}", key=key) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not valid UTF-8", key=key) from None
+    except (OSError, ValueError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        raise ConfigError(f"cannot read {path}: {reason}", key=key) from None
+    return text.rstrip("\n")

@@ -1,0 +1,308 @@
+"""The run directory (DESIGN §4): creating and opening it, atomic writes of the
+checkpoint and the derived views, the append-only event log, and the loading
+helpers that `resume`, `show-frontier` and `export-prompt` use.
+
+Nothing here receives API keys or dumps the environment: the files hold the
+resolved config, the engine state and what is derived from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gepa_cli.engine.events import Event, event_to_json
+from gepa_cli.engine.state import SCHEMA_VERSION, CheckpointError, EngineState
+from gepa_cli.rundir_views import (
+    candidate_record,
+    frontier_data,
+    safe_file_stem,
+    score_matrix_csv,
+)
+
+CONFIG_FILE = "config.yaml"
+CHECKPOINT_FILE = "checkpoint.json"
+CANDIDATES_FILE = "candidates.jsonl"
+SCORE_MATRIX_FILE = "score_matrix.csv"
+FRONTIER_FILE = "frontier.json"
+SUMMARY_FILE = "summary.json"
+EVENTS_FILE = "events.jsonl"
+CACHE_FILE = "cache.sqlite"
+BEST_DIR = "best"
+
+_RESERVED_CHECKPOINT_KEYS = frozenset({"schema_version", "engine"})
+
+
+class RunDirError(Exception):
+    """A run directory is missing, not a run directory, or holds unreadable files."""
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text`: temp file in the same dir, flush, fsync, rename."""
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _json_line(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str) + "\n"
+
+
+class RunDir:
+    """One run's directory and every file in it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._event_lock = threading.Lock()
+        self._candidates_written: int | None = None
+
+    # --- creating and opening ---------------------------------------------------------
+
+    @staticmethod
+    def create(
+        runs_dir: Path, name: str, explicit: Path | None = None, now: datetime | None = None
+    ) -> RunDir:
+        """A fresh run directory: `runs_dir/<YYYYmmdd-HHMMSS>_<name>/` or `explicit`.
+
+        An explicit directory may exist but must not hold a checkpoint already.
+        """
+        if explicit is not None:
+            if (explicit / CHECKPOINT_FILE).exists():
+                raise RunDirError(
+                    f"{explicit} already holds a run (checkpoint.json); "
+                    f"use `gepa resume {explicit}` or choose another --run-dir"
+                )
+            _make_dirs(explicit, exist_ok=True)
+            return RunDir(explicit)
+        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        base = f"{stamp}_{safe_file_stem(name)}"
+        _make_dirs(runs_dir, exist_ok=True)
+        for attempt in range(1, 1000):
+            path = runs_dir / (base if attempt == 1 else f"{base}-{attempt}")
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise RunDirError(f"{path}: cannot create directory ({exc.strerror})") from None
+            return RunDir(path)
+        raise RunDirError(f"{runs_dir}: too many runs named {base}")
+
+    @staticmethod
+    def open(path: Path) -> RunDir:
+        """An existing run directory (one holding config.yaml or checkpoint.json)."""
+        if not path.is_dir():
+            raise RunDirError(f"{path}: no such run directory")
+        if not (path / CONFIG_FILE).is_file() and not (path / CHECKPOINT_FILE).is_file():
+            raise RunDirError(f"{path}: not a run directory (no config.yaml or checkpoint.json)")
+        return RunDir(path)
+
+    # --- paths ------------------------------------------------------------------------
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def cache_path(self) -> Path:
+        return self.path / CACHE_FILE
+
+    @property
+    def best_dir(self) -> Path:
+        return self.path / BEST_DIR
+
+    # --- config -----------------------------------------------------------------------
+
+    def write_config(self, config: Mapping[str, Any]) -> None:
+        text = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
+        write_atomic(self.file(CONFIG_FILE), text)
+
+    def read_config(self) -> dict[str, Any]:
+        path = self.file(CONFIG_FILE)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RunDirError(f"{path}: missing; the run directory is incomplete") from None
+        except yaml.YAMLError as exc:
+            raise RunDirError(f"{path}: not valid YAML ({_one_line(exc)})") from None
+        if not isinstance(raw, dict):
+            raise RunDirError(f"{path}: expected a mapping at the top level")
+        return raw
+
+    # --- events -----------------------------------------------------------------------
+
+    def append_event(self, event: Event) -> None:
+        """Append one event to events.jsonl with a `time` key (ISO 8601, UTC). An EventSink."""
+        record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds")}
+        record.update(event_to_json(event))
+        line = _json_line(record)
+        with self._event_lock, self.file(EVENTS_FILE).open("a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+
+    # --- checkpoint -------------------------------------------------------------------
+
+    def save_checkpoint(self, state: EngineState, extra: Mapping[str, Any]) -> None:
+        """Write checkpoint.json atomically: schema_version, the engine state, then `extra`."""
+        clash = _RESERVED_CHECKPOINT_KEYS & set(extra)
+        if clash:
+            raise ValueError(f"checkpoint extra may not use the keys {sorted(clash)}")
+        payload = {"schema_version": SCHEMA_VERSION, "engine": state.to_json(), **extra}
+        write_atomic(self.file(CHECKPOINT_FILE), json.dumps(payload, ensure_ascii=False))
+
+    def load_checkpoint(self) -> tuple[EngineState, dict[str, Any]]:
+        """The engine state and the extra fields saved with it."""
+        path = self.file(CHECKPOINT_FILE)
+        raw = self._read_json(path, what="checkpoint")
+        if not isinstance(raw, dict) or not isinstance(raw.get("engine"), dict):
+            raise RunDirError(f"{path}: not a gepa checkpoint (no 'engine' object)")
+        version = raw.get("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise RunDirError(
+                f"{path}: schema_version {version!r} is not supported "
+                f"(this gepa-cli reads up to {SCHEMA_VERSION}); upgrade gepa-cli"
+            )
+        try:
+            state = EngineState.from_json(raw["engine"])
+        except CheckpointError as exc:
+            raise RunDirError(f"{path}: {_one_line(exc)}") from None
+        extra = {k: v for k, v in raw.items() if k not in _RESERVED_CHECKPOINT_KEYS}
+        return state, extra
+
+    # --- derived views ----------------------------------------------------------------
+
+    def save_views(self, state: EngineState, val_ids: list[str]) -> None:
+        """Write candidates.jsonl, score_matrix.csv, frontier.json and best/<module>.txt."""
+        self._sync_candidates(state)
+        write_atomic(self.file(SCORE_MATRIX_FILE), score_matrix_csv(state, val_ids))
+        frontier = frontier_data(state, val_ids)
+        write_atomic(self.file(FRONTIER_FILE), json.dumps(frontier, indent=2) + "\n")
+        if state.candidates:
+            self._write_best(state.candidate(state.best_id()).prompts)
+
+    def _sync_candidates(self, state: EngineState) -> None:
+        """Append the candidates not yet in candidates.jsonl; rewrite it if it disagrees."""
+        ids = [c.id for c in state.candidates]
+        if self._candidates_written is None:
+            on_disk = self._candidate_ids_on_disk()
+            if on_disk is None or on_disk != ids[: len(on_disk)]:
+                self._rewrite_candidates(state)
+                return
+            self._candidates_written = len(on_disk)
+        if self._candidates_written > len(ids):
+            self._rewrite_candidates(state)
+            return
+        new = state.candidates[self._candidates_written :]
+        if new:
+            text = "".join(_json_line(candidate_record(state, c)) for c in new)
+            with self.file(CANDIDATES_FILE).open("a", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+        self._candidates_written = len(ids)
+
+    def _rewrite_candidates(self, state: EngineState) -> None:
+        text = "".join(_json_line(candidate_record(state, c)) for c in state.candidates)
+        write_atomic(self.file(CANDIDATES_FILE), text)
+        self._candidates_written = len(state.candidates)
+
+    def _candidate_ids_on_disk(self) -> list[str] | None:
+        """The ids in candidates.jsonl ([] if absent), or None if a line is damaged."""
+        try:
+            text = self.file(CANDIDATES_FILE).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        if text and not text.endswith("\n"):
+            return None
+        try:
+            return [json.loads(line)["id"] for line in text.splitlines()]
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _write_best(self, prompts: Mapping[str, str]) -> None:
+        _make_dirs(self.best_dir, exist_ok=True)
+        wanted = {
+            f"{safe_file_stem(module, 'module')}.txt": text for module, text in prompts.items()
+        }
+        for name, text in wanted.items():
+            write_atomic(self.best_dir / name, text)
+        for stale in self.best_dir.glob("*.txt"):
+            if stale.name not in wanted:
+                stale.unlink()
+
+    # --- summary and loading ------------------------------------------------------------
+
+    def write_summary(self, summary: Mapping[str, Any]) -> None:
+        text = json.dumps(dict(summary), indent=2, ensure_ascii=False, default=str) + "\n"
+        write_atomic(self.file(SUMMARY_FILE), text)
+
+    def read_summary(self) -> dict[str, Any]:
+        return self._read_json_object(SUMMARY_FILE, "summary")
+
+    def read_frontier(self) -> dict[str, Any]:
+        return self._read_json_object(FRONTIER_FILE, "frontier")
+
+    def load_candidates(self) -> list[dict[str, Any]]:
+        """Every line of candidates.jsonl as a dict, in pool order."""
+        path = self.file(CANDIDATES_FILE)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise RunDirError(f"{path}: missing (the run has not scored its seed yet)") from None
+        records = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RunDirError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+            if not isinstance(record, dict) or "id" not in record:
+                raise RunDirError(f"{path}:{number}: not a candidate record")
+            records.append(record)
+        return records
+
+    def _read_json_object(self, name: str, what: str) -> dict[str, Any]:
+        path = self.file(name)
+        raw = self._read_json(path, what)
+        if not isinstance(raw, dict):
+            raise RunDirError(f"{path}: expected a JSON object")
+        return raw
+
+    @staticmethod
+    def _read_json(path: Path, what: str) -> Any:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RunDirError(f"{path}: missing; no {what} was written yet") from None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RunDirError(
+                f"{path}: corrupt {what} (invalid JSON at line {exc.lineno}, "
+                f"column {exc.colno}: {exc.msg})"
+            ) from None
+
+
+def _make_dirs(path: Path, exist_ok: bool) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=exist_ok)
+    except OSError as exc:
+        raise RunDirError(f"{path}: cannot create directory ({exc.strerror})") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

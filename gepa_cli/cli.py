@@ -103,9 +103,13 @@ def _report(result: Any) -> None:
 def run_command(
     config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
     set_: SetOption = None,
-    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory to create.")] = None,
+    run_dir: Annotated[
+        Path | None, typer.Option("--run-dir", help="Run directory to create.")
+    ] = None,
     display: DisplayOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, spend nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check everything, spend nothing.")
+    ] = False,
 ) -> None:
     """Optimize the prompts of the experiment described by CONFIG."""
     from gepa_cli.config import load_config
@@ -197,7 +201,9 @@ def export_prompt_command(
 @app.command("serve")
 def serve_command(
     model: Annotated[str, typer.Option(help="Embedded model name.")] = "qwen2.5-coder-1.5b",
-    port: Annotated[int | None, typer.Option(help="Port on 127.0.0.1 (default: a free one).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port on 127.0.0.1 (default: a free one).")
+    ] = None,
     slots: Annotated[int, typer.Option(help="Parallel request slots.")] = 2,
 ) -> None:
     """Serve an embedded model as an OpenAI-compatible endpoint on 127.0.0.1 until Ctrl-C."""
@@ -206,7 +212,9 @@ def serve_command(
     name = model.removeprefix("embedded/")
 
     def ready(base_url: str) -> None:
-        typer.echo(f"serving embedded/{name} at {base_url} (model id: {name}); Ctrl-C stops", err=True)
+        typer.echo(
+            f"serving embedded/{name} at {base_url} (model id: {name}); Ctrl-C stops", err=True
+        )
         typer.echo(base_url)
 
     with error_boundary():
@@ -230,5 +238,3 @@ def main_options(
 
 def main() -> None:
     app()
-
-

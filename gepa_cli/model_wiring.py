@@ -16,7 +16,6 @@ from gepa_cli.lm.cache import CachedLM, ResponseCache
 from gepa_cli.lm.openai_client import OpenAIChatLM
 from gepa_cli.lm.usage import UsageMeter
 
-
 MAX_EMBEDDED_SLOTS = 4
 """More llama.cpp slots than this add memory but little speed on a small CPU."""
 

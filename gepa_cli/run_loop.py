@@ -14,6 +14,7 @@ from gepa_cli.engine.engine import GepaEngine
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example, Prompts
 from gepa_cli.evaluation import ConcurrentEvaluator
+from gepa_cli.lm.cache import CachedLM
 from gepa_cli.lm.usage import UsageMeter
 from gepa_cli.model_wiring import ModelSet
 from gepa_cli.rundir import RunDir
@@ -61,6 +62,10 @@ class RunLoop:
 
         self.cfg, self.rundir, self.splits = cfg, rundir, splits
         self.evaluator, self.display, self.meter = evaluator, display, meter
+        self.models = models
+        for role, lm in (("task", models.task), ("reflection", models.reflection)):
+            if isinstance(lm, CachedLM):
+                lm.restore(extra.get("cache_samples", {}).get(role, {}))
         self.last_error = "unknown"
         self.clock = Clock(float(extra.get("elapsed_s", 0.0)))
         self.engine = GepaEngine(
@@ -91,9 +96,12 @@ class RunLoop:
 
     def _iterate(self, signals: StopSignals) -> str:
         while True:
-            reason = external_stop_reason(
-                signals, self.rundir.path, self.clock, self.cfg.budget.max_time_s
-            ) or self.engine.stop_reason()
+            reason = (
+                external_stop_reason(
+                    signals, self.rundir.path, self.clock, self.cfg.budget.max_time_s
+                )
+                or self.engine.stop_reason()
+            )
             if reason is not None:
                 return reason
             calls, errors = self.engine.state.metric_calls, self.engine.state.errors
@@ -101,7 +109,9 @@ class RunLoop:
             self._checkpoint()
             self._check_outage(calls, self.engine.state.metric_calls, errors, "this iteration")
 
-    def _check_outage(self, calls_before: int, calls_after: int, errors_before: int, what: str) -> None:
+    def _check_outage(
+        self, calls_before: int, calls_after: int, errors_before: int, what: str
+    ) -> None:
         evaluated = calls_after - calls_before
         failed = self.engine.state.errors - errors_before
         if evaluated >= OUTAGE_MIN_EVALS and failed >= OUTAGE_ERROR_SHARE * evaluated:
@@ -113,15 +123,26 @@ class RunLoop:
             )
 
     def _checkpoint(self) -> None:
-        extra = {"usage": self.meter.snapshot(), "elapsed_s": round(self.clock.elapsed(), 3)}
+        extra = {
+            "usage": self.meter.snapshot(),
+            "elapsed_s": round(self.clock.elapsed(), 3),
+            "cache_samples": self._cache_samples(),
+        }
         self.rundir.save_checkpoint(self.engine.state, extra)
         self.rundir.save_views(self.engine.state, [ex.id for ex in self.splits.val])
+
+    def _cache_samples(self) -> dict[str, dict[str, int]]:
+        """The response cache's per-request sample counters, so a resume replays them."""
+        lms = {"task": self.models.task, "reflection": self.models.reflection}
+        return {role: lm.snapshot() for role, lm in lms.items() if isinstance(lm, CachedLM)}
 
     def _finish(self, reason: str, score_test: bool) -> dict[str, Any]:
         state = self.engine.state
         best = state.best_id()
         self.engine.emit(
-            ev.RunFinished(reason, best, state.mean_val_score(best), state.metric_calls, state.iteration)
+            ev.RunFinished(
+                reason, best, state.mean_val_score(best), state.metric_calls, state.iteration
+            )
         )
         self._checkpoint()
         summary = self._summary(reason, score_test)
@@ -156,7 +177,9 @@ class RunLoop:
         test = self.splits.test or []
         seed_mean = self._mean_on(self.engine.state.candidate(seed).prompts, test)
         best_mean = (
-            seed_mean if best == seed else self._mean_on(self.engine.state.candidate(best).prompts, test)
+            seed_mean
+            if best == seed
+            else self._mean_on(self.engine.state.candidate(best).prompts, test)
         )
         return {"seed": seed_mean, "best": best_mean, "n": len(test)}
 

@@ -128,7 +128,7 @@ class RunDir:
     # --- config -----------------------------------------------------------------------
 
     def write_config(self, config: Mapping[str, Any]) -> None:
-        text = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
+        text = yaml.safe_dump(dict(config), sort_keys=False)
         write_atomic(self.file(CONFIG_FILE), text)
 
     def read_config(self) -> dict[str, Any]:

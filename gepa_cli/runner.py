@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gepa_cli.config import ExperimentConfig, config_to_dict, load_config_dict
-from gepa_cli.display import RunInfo, make_display
+from gepa_cli.display import ResumePoint, RunInfo, make_display
 from gepa_cli.engine.engine import EngineSettings
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example
@@ -85,7 +85,9 @@ def start_run(
 def resume_run(run_dir: Path, overrides: Sequence[str], display_kind: str) -> RunResult:
     """Continue a run from its checkpoint, with its stored config (plus overrides)."""
     rundir = RunDir.open(run_dir)
-    cfg = load_config_dict(rundir.read_config(), rundir.path, str(rundir.path / "config.yaml"), overrides)
+    cfg = load_config_dict(
+        rundir.read_config(), rundir.path, str(rundir.path / "config.yaml"), overrides
+    )
     task, splits = load_task_and_data(cfg)
     state, extra = rundir.load_checkpoint()
     if overrides:
@@ -109,7 +111,7 @@ def _execute(
     display = make_display(display_kind, stats=lambda: _live_stats(meter))
     evaluator = ConcurrentEvaluator(task, models.task, cfg.runtime.max_concurrency)
     try:
-        display.start(_run_info(cfg, rundir, models, splits))
+        display.start(_run_info(cfg, rundir, models, splits, state))
         loop = RunLoop(cfg, rundir, splits, models, evaluator, display, meter, state, extra)
         return loop.run()
     finally:
@@ -119,10 +121,18 @@ def _execute(
 
 
 def _live_stats(meter: UsageMeter) -> dict[str, int]:
-    return {"lm_calls": meter.total_calls(), "tokens": meter.total_tokens(), "errors": 0}
+    errors = sum(row.get("errors", 0) for row in meter.snapshot().values())
+    return {"lm_calls": meter.total_calls(), "tokens": meter.total_tokens(), "errors": errors}
 
 
-def _run_info(cfg: ExperimentConfig, rundir: RunDir, models: ModelSet, splits: Splits) -> RunInfo:
+def _run_info(
+    cfg: ExperimentConfig,
+    rundir: RunDir,
+    models: ModelSet,
+    splits: Splits,
+    state: EngineState | None,
+) -> RunInfo:
+    resume = ResumePoint.from_state(state) if state is not None and state.candidates else None
     return RunInfo(
         run_dir=str(rundir.path),
         name=cfg.name,
@@ -131,5 +141,5 @@ def _run_info(cfg: ExperimentConfig, rundir: RunDir, models: ModelSet, splits: S
         max_metric_calls=cfg.budget.max_metric_calls,
         train_size=len(splits.train),
         val_size=len(splits.val),
+        resume=resume,
     )
-

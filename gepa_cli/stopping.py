@@ -29,7 +29,10 @@ class StopSignals:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)

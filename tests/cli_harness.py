@@ -27,20 +27,32 @@ def write_experiment(root: Path, base_url: str, **overrides: Any) -> Path:
     """Data splits and a config for a 2-label classify task; returns the config path."""
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
-    for name, numbers in {"train": range(0, 12), "val": range(20, 25), "test": range(30, 34)}.items():
+    for name, numbers in {
+        "train": range(0, 12),
+        "val": range(20, 25),
+        "test": range(30, 34),
+    }.items():
         rows = [{"id": f"{name}{n}", "input": f"item {n}", "answer": gold(n)} for n in numbers]
         (data / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     config: dict[str, Any] = {
         "name": "e2e",
         "task": {
             "type": "classify",
-            "data": {"train": "data/train.jsonl", "val": "data/val.jsonl", "test": "data/test.jsonl"},
+            "data": {
+                "train": "data/train.jsonl",
+                "val": "data/val.jsonl",
+                "test": "data/test.jsonl",
+            },
             "prompts": {"label": "Label the item as alpha or beta."},
             "options": {"labels": ["alpha", "beta"]},
         },
         "models": {
             "task": {"model": "openai/stub-model", "base_url": base_url, "api_key_env": "E2E_KEY"},
-            "reflection": {"model": "openai/stub-model", "base_url": base_url, "api_key_env": "E2E_KEY"},
+            "reflection": {
+                "model": "openai/stub-model",
+                "base_url": base_url,
+                "api_key_env": "E2E_KEY",
+            },
         },
         "budget": {"max_metric_calls": 60},
         "runtime": {"max_concurrency": 4, "max_retries": 1, "request_timeout": 10},
@@ -74,7 +86,9 @@ def is_task_request(body: dict[str, Any]) -> bool:
     return body["messages"][0]["content"] != SYSTEM_PROMPT
 
 
-def gepa(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def gepa(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the real `gepa` command in a subprocess."""
     full_env = {**os.environ, "E2E_KEY": SECRET, **(env or {})}
     full_env.pop("GEPA_DEBUG", None)

@@ -33,7 +33,9 @@ def test_score_and_feedback_name_gold_and_prediction():
     right = task.score(ex, TaskOutput("Key accounts"))
     assert right.score == 1.0
     wrong = task.score(ex, TaskOutput("billing"))
-    assert wrong.score == 0.0 and "'key_accounts'" in wrong.feedback and "'billing'" in wrong.feedback
+    assert (
+        wrong.score == 0.0 and "'key_accounts'" in wrong.feedback and "'billing'" in wrong.feedback
+    )
     vague = task.score(ex, TaskOutput("I think billing or mobile"))
     assert vague.score == 0.0 and "exactly one of the labels" in vague.feedback
 

@@ -43,7 +43,9 @@ def test_every_contract_file_exists_and_is_consistent(finished_run):
     run_dir = Path(result.stdout.strip().splitlines()[-1])
     for name in CONTRACT_FILES:
         assert (run_dir / name).exists(), name
-    candidates = [json.loads(line) for line in (run_dir / "candidates.jsonl").read_text().splitlines()]
+    candidates = [
+        json.loads(line) for line in (run_dir / "candidates.jsonl").read_text().splitlines()
+    ]
     assert candidates[0]["origin"] == "seed" and candidates[0]["parents"] == []
     assert {"id", "parents", "origin", "iteration", "prompts", "val_score",
             "metric_calls_at_discovery"} <= set(candidates[-1])  # fmt: skip
@@ -52,7 +54,9 @@ def test_every_contract_file_exists_and_is_consistent(finished_run):
     assert len(rows) == 1 + len(candidates)
     checkpoint = json.loads((run_dir / "checkpoint.json").read_text())
     assert checkpoint["schema_version"] >= 1
-    events = [json.loads(line)["event"] for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    events = [
+        json.loads(line)["event"] for line in (run_dir / "events.jsonl").read_text().splitlines()
+    ]
     assert events[0] == "SeedEvaluated" and events[-1] == "RunFinished"
 
 

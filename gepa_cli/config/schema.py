@@ -51,7 +51,7 @@ class TaskSpec:
     """A built-in adapter name (qa, math, ...) or `python:/abs/path/file.py:ClassName`."""
     data: DataSpec
     fields: Mapping[str, str] = field(default_factory=dict)
-    """Dataset field -> the task's field name."""
+    """The task's field name -> the dataset field it is read from, e.g. {input: question}."""
     prompts: Mapping[str, str] = field(default_factory=dict)
     """The seed candidate: module name -> instruction text."""
     options: Mapping[str, Any] = field(default_factory=dict)

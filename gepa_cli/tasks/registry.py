@@ -19,7 +19,11 @@ from typing import Any
 from gepa_cli.tasks.base import Task, TaskConfigError
 from gepa_cli.tasks.chat import did_you_mean
 from gepa_cli.tasks.classify import build_classify_task
+from gepa_cli.tasks.ifeval import build_ifeval_task
+from gepa_cli.tasks.judge import build_judge_task
 from gepa_cli.tasks.math import build_math_task
+from gepa_cli.tasks.multihop import build_multihop_task
+from gepa_cli.tasks.pupa import build_pupa_task
 from gepa_cli.tasks.qa import build_qa_task
 
 BuiltinFactory = Callable[[Mapping[str, Any], Sequence[str]], Task]
@@ -29,6 +33,10 @@ BUILTIN_TASKS: dict[str, BuiltinFactory] = {
     "qa": build_qa_task,
     "math": build_math_task,
     "classify": build_classify_task,
+    "multihop": build_multihop_task,
+    "judge": build_judge_task,
+    "pupa": build_pupa_task,
+    "ifeval": build_ifeval_task,
 }
 
 PYTHON_PREFIX = "python:"

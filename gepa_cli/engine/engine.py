@@ -8,11 +8,13 @@ reflections through an `LM`, and everything that happens is reported as events.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.budget import MetricBudget, iteration_cost_bound
+from gepa_cli.engine.merge import MergePlan, find_merge, stratified_subsample
 from gepa_cli.engine.pareto import per_example_fronts, prune_dominated
 from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
 from gepa_cli.engine.sampler import iteration_rng, minibatch
@@ -35,6 +37,9 @@ class EngineSettings:
     perfect_score: float = 1.0
     max_metric_calls: int | None = None
     reflection_template: str | None = None
+    merge_enabled: bool = False
+    merge_max_invocations: int = 5
+    merge_subsample: int = 5
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class GepaEngine:
                 f"the seed on the {len(self.val)} val examples"
             )
         seed = Candidate(candidate_id(prompts), dict(prompts), (), "seed", 0, 0)
-        scores = self._score_on_val(seed)
+        scores = self._score_on_val(seed, {})
         self.state.add_candidate(seed, scores)
         self.state.module_pointer[seed.id] = 0
         self.emit(
@@ -136,8 +141,17 @@ class GepaEngine:
     # --- one iteration ------------------------------------------------------------
 
     def step(self) -> None:
-        """Run one iteration and advance the iteration counter."""
-        plan = self.plan_next()
+        """Run one iteration (a merge when one is due and possible, else a reflective
+        mutation) and advance the iteration counter."""
+        iteration = self.state.iteration + 1
+        calls_before = self.state.metric_calls
+        if not self._try_merge(iteration):
+            self._mutate(self.plan_next())
+        self.state.iteration = iteration
+        spent = self.state.metric_calls > calls_before
+        self.state.idle_iterations = 0 if spent else self.state.idle_iterations + 1
+
+    def _mutate(self, plan: IterationPlan) -> None:
         self.state.module_pointer[plan.parent.id] = plan.next_pointer
         self.emit(
             ev.IterationStarted(
@@ -148,13 +162,6 @@ class GepaEngine:
                 self.state.metric_calls,
             )
         )
-        calls_before = self.state.metric_calls
-        self._run_iteration(plan)
-        self.state.iteration = plan.iteration
-        spent = self.state.metric_calls > calls_before
-        self.state.idle_iterations = 0 if spent else self.state.idle_iterations + 1
-
-    def _run_iteration(self, plan: IterationPlan) -> None:
         parent_rollouts = self._parent_rollouts(plan.parent, plan.batch)
         s = self.settings
         if s.skip_perfect and all(r.score >= s.perfect_score for r in parent_rollouts):
@@ -202,11 +209,61 @@ class GepaEngine:
         self.state.train_rollouts[child_id] = {r.example_id: r for r in child_rollouts}
         self.state.module_pointer[child_id] = plan.next_pointer
         self._admit(child, plan.iteration)
+        s = self.settings
+        if s.merge_enabled and self.state.merges_accepted < s.merge_max_invocations:
+            self.state.merges_due += 1
 
-    def _admit(self, cand: Candidate, iteration: int) -> None:
-        """Score an accepted candidate on all of val and add it to the pool."""
+    # --- merge --------------------------------------------------------------------
+
+    def _try_merge(self, iteration: int) -> bool:
+        """Attempt a due merge; False when none is due or no untried merge exists."""
+        s, state = self.settings, self.state
+        if not s.merge_enabled or state.merges_due <= 0:
+            return False
+        if state.merges_accepted >= s.merge_max_invocations:
+            state.merges_due = 0
+            return False
+        rng = random.Random(f"gepa-merge:{s.seed}:{iteration}")
+        plan = find_merge(state, self.frontier_ids(), rng)
+        if plan is None:
+            state.merges_due = 0
+            return False
+        state.merges_due -= 1
+        state.tried_merges.add(plan.key)
+        self._evaluate_merge(iteration, plan, rng)
+        return True
+
+    def _evaluate_merge(self, iteration: int, plan: MergePlan, rng: random.Random) -> None:
+        first, second = (self.state.val_scores[p] for p in plan.parents)
+        subsample = stratified_subsample(first, second, self.settings.merge_subsample, rng)
+        by_id = {ex.id: ex for ex in self.val}
+        rollouts = self._evaluate(plan.child_id, [by_id[e] for e in subsample], plan.prompts)
+        known = {r.example_id: r.score for r in rollouts}
+        sums = (sum(first[e] for e in subsample), sum(second[e] for e in subsample))
+        child_sum = sum(known.values())
+        accepted = child_sum >= max(sums)
+        self.emit(
+            ev.MergeEvaluated(
+                iteration, plan.parents, plan.ancestor, plan.child_id, tuple(subsample),
+                sums, child_sum, accepted, self.state.metric_calls,
+            )
+        )  # fmt: skip
+        if not accepted:
+            return
+        child = Candidate(
+            plan.child_id, plan.prompts, plan.parents, "merge", iteration, self.state.metric_calls
+        )
+        pointers = [self.state.module_pointer.get(p, 0) for p in plan.parents]
+        self.state.module_pointer[child.id] = max(pointers)
+        self.state.merges_accepted += 1
+        self._admit(child, iteration, known)
+
+    def _admit(
+        self, cand: Candidate, iteration: int, known: dict[str, float] | None = None
+    ) -> None:
+        """Score an accepted candidate on all of val (minus `known` scores) and add it."""
         before = self.frontier_ids()
-        scores = self._score_on_val(cand)
+        scores = self._score_on_val(cand, known or {})
         self.state.add_candidate(cand, scores)
         self.emit(
             ev.CandidateAdded(
@@ -254,9 +311,11 @@ class GepaEngine:
                 self.emit(ev.ExampleFailed(cid, rollout.example_id, rollout.error))
         return rollouts
 
-    def _score_on_val(self, cand: Candidate) -> dict[str, float]:
-        rollouts = self._evaluate(cand.id, self.val, cand.prompts)
-        return {r.example_id: r.score for r in rollouts}
+    def _score_on_val(self, cand: Candidate, known: dict[str, float]) -> dict[str, float]:
+        missing = [ex for ex in self.val if ex.id not in known]
+        rollouts = self._evaluate(cand.id, missing, cand.prompts)
+        scores = {**known, **{r.example_id: r.score for r in rollouts}}
+        return {ex.id: scores[ex.id] for ex in self.val}
 
     def _skip(self, plan: IterationPlan, reason: str, detail: str) -> None:
         self.emit(

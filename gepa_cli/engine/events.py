@@ -54,6 +54,21 @@ class ProposalEvaluated:
 
 
 @dataclass(frozen=True)
+class MergeEvaluated:
+    """A merge of two frontier candidates was scored on a val subsample."""
+
+    iteration: int
+    parents: tuple[str, str]
+    ancestor: str
+    child_id: str
+    subsample: tuple[str, ...]
+    parent_sums: tuple[float, float]
+    child_sum: float
+    accepted: bool
+    metric_calls: int
+
+
+@dataclass(frozen=True)
 class CandidateAdded:
     """A candidate joined the pool after being scored on all of val."""
 
@@ -97,6 +112,7 @@ Event = (
     | IterationStarted
     | IterationSkipped
     | ProposalEvaluated
+    | MergeEvaluated
     | CandidateAdded
     | FrontierChanged
     | ExampleFailed

@@ -1,0 +1,399 @@
+"""Reads a run directory into plain, typed report data (no HTML here).
+
+Every file is optional: a run that was interrupted has no summary.json, one that
+crashed early may lack the score matrix. What is missing or unreadable becomes a
+note in `ReportData.notes` instead of an exception. Values from the files are
+coerced to the types below (a score that is not a finite number becomes None), so
+the renderers never see raw JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gepa_cli import rundir as rd
+from gepa_cli.rundir import RunDirError
+
+_RUN_FILES = (rd.CONFIG_FILE, rd.CHECKPOINT_FILE, rd.CANDIDATES_FILE, rd.EVENTS_FILE)
+USAGE_COLUMNS = ("calls", "cached_calls", "input_tokens", "output_tokens", "errors", "retries")
+
+
+@dataclass(frozen=True)
+class CandidateInfo:
+    """One line of candidates.jsonl."""
+
+    id: str
+    parents: tuple[str, ...]
+    origin: str
+    iteration: int | None
+    prompts: Mapping[str, str]
+    val_score: float | None
+    metric_calls_at_discovery: int | None
+
+
+@dataclass(frozen=True)
+class ScoreMatrix:
+    """score_matrix.csv: one row of cells per candidate, None where no score is held."""
+
+    example_ids: tuple[str, ...]
+    candidate_ids: tuple[str, ...]
+    cells: tuple[tuple[float | None, ...], ...]
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """A value that holds from `metric_calls` on (until the next point)."""
+
+    metric_calls: float
+    value: float
+
+
+@dataclass(frozen=True)
+class RoleUsage:
+    role: str
+    counts: Mapping[str, int]  # USAGE_COLUMNS -> count
+
+
+@dataclass(frozen=True)
+class TestScores:
+    seed: float | None
+    best: float | None
+    n: int | None
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    """What events.jsonl says about the search beyond the pool itself."""
+
+    proposals_accepted: int = 0
+    proposals_rejected: int = 0
+    merges_accepted: int = 0
+    merges_rejected: int = 0
+    iterations_skipped: int = 0
+    examples_failed: int = 0
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The header's facts: from summary.json, falling back to the other files."""
+
+    stopped_because: str | None = None
+    best_id: str | None = None
+    seed_id: str | None = None
+    best_val_score: float | None = None
+    seed_val_score: float | None = None
+    test: TestScores | None = None
+    metric_calls: int | None = None
+    max_metric_calls: int | None = None
+    iterations: int | None = None
+    elapsed_s: float | None = None
+    cost_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    run_dir: Path
+    name: str
+    models: Mapping[str, str]  # role -> model id, from config.yaml
+    summary_found: bool
+    headline: Headline
+    usage: tuple[RoleUsage, ...]
+    candidates: tuple[CandidateInfo, ...]
+    matrix: ScoreMatrix | None
+    frontier_wins: Mapping[str, int]  # non-dominated candidate -> examples it is best on
+    best_curve: tuple[CurvePoint, ...]
+    mean_curve: tuple[CurvePoint, ...]
+    frontier_curve: tuple[CurvePoint, ...]
+    events: EventCounts
+    notes: tuple[str, ...] = ()
+
+
+# --- coercion ----------------------------------------------------------------------------
+
+
+def as_float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def as_int(value: Any) -> int | None:
+    number = as_float(value)
+    return int(number) if number is not None else None
+
+
+def as_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+# --- reading files -----------------------------------------------------------------------
+
+
+def _read_text(path: Path, notes: list[str]) -> str | None:
+    """The file's text; None if it is missing or unreadable (noted)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        notes.append(f"{path.name}: unreadable ({type(exc).__name__}); left out")
+        return None
+
+
+def _read_json(path: Path, notes: list[str]) -> Mapping[str, Any] | None:
+    text = _read_text(path, notes)
+    try:
+        raw = json.loads(text) if text is not None else None
+    except json.JSONDecodeError:
+        raw = "damaged"
+    if raw is not None and not isinstance(raw, dict):
+        notes.append(f"{path.name}: not a valid JSON object; left out")
+    return raw if isinstance(raw, dict) else None
+
+
+def _read_jsonl(path: Path, notes: list[str]) -> list[Mapping[str, Any]]:
+    records: list[Mapping[str, Any]] = []
+    damaged = 0
+    for line in (_read_text(path, notes) or "").splitlines():
+        try:
+            record = json.loads(line) if line.strip() else {}
+        except json.JSONDecodeError:
+            record = None
+        if isinstance(record, dict):
+            records.extend([record] if record else [])
+        else:
+            damaged += 1
+    if damaged:
+        notes.append(f"{path.name}: {damaged} damaged line(s) skipped")
+    return records
+
+
+def _read_config(path: Path, notes: list[str]) -> Mapping[str, Any]:
+    try:
+        return _mapping(yaml.safe_load(_read_text(path, notes) or "{}"))
+    except yaml.YAMLError:
+        notes.append(f"{path.name}: not valid YAML; left out")
+        return {}
+
+
+def _read_matrix(path: Path, notes: list[str]) -> ScoreMatrix | None:
+    text = _read_text(path, notes)
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text or "")) if row]
+    except csv.Error:
+        notes.append(f"{path.name}: not valid CSV; left out")
+        return None
+    if not rows:
+        return None
+    example_ids = tuple(rows[0][1:])
+    padded = [row[1:] + [""] * (len(example_ids) - len(row) + 1) for row in rows[1:]]
+    cells = tuple(tuple(_csv_score(cell) for cell in row[: len(example_ids)]) for row in padded)
+    return ScoreMatrix(example_ids, tuple(row[0] for row in rows[1:]), cells)
+
+
+def _csv_score(cell: str) -> float | None:
+    try:
+        return as_float(float(cell))
+    except ValueError:
+        return None
+
+
+def _candidate(raw: Mapping[str, Any]) -> CandidateInfo | None:
+    cid = as_text(raw.get("id"))
+    if cid is None:
+        return None
+    parents = raw.get("parents")
+    parents = parents if isinstance(parents, list) else []
+    prompts = _mapping(raw.get("prompts"))
+    return CandidateInfo(
+        id=cid,
+        parents=tuple(p for p in parents if isinstance(p, str)),
+        origin=as_text(raw.get("origin")) or "?",
+        iteration=as_int(raw.get("iteration")),
+        prompts={str(k): v for k, v in prompts.items() if isinstance(v, str)},
+        val_score=as_float(raw.get("val_score")),
+        metric_calls_at_discovery=as_int(raw.get("metric_calls_at_discovery")),
+    )
+
+
+# --- curves and counts from events -------------------------------------------------------
+
+
+def score_curves(
+    events: Sequence[Mapping[str, Any]], candidates: Sequence[CandidateInfo]
+) -> tuple[tuple[CurvePoint, ...], tuple[CurvePoint, ...]]:
+    """Best and mean-of-pool val score after each candidate joined the pool.
+
+    From the SeedEvaluated/CandidateAdded events (metric calls after val scoring);
+    without events, from candidates.jsonl (metric calls at discovery).
+    """
+    joins = [
+        (as_float(e.get("metric_calls")), as_float(e.get("val_score")))
+        for e in events
+        if e.get("event") in ("SeedEvaluated", "CandidateAdded")
+    ]
+    if not joins:
+        joins = [(as_float(c.metric_calls_at_discovery), c.val_score) for c in candidates]
+    best: list[CurvePoint] = []
+    mean: list[CurvePoint] = []
+    pool: list[float] = []
+    for calls, score in joins:
+        if calls is None or score is None:
+            continue
+        pool.append(score)
+        best.append(CurvePoint(calls, max(pool)))
+        mean.append(CurvePoint(calls, sum(pool) / len(pool)))
+    return tuple(best), tuple(mean)
+
+
+def frontier_curve(events: Sequence[Mapping[str, Any]]) -> tuple[CurvePoint, ...]:
+    """The frontier's size at each FrontierChanged, placed at the latest metric-call count."""
+    points: list[CurvePoint] = []
+    calls = 0.0
+    for event in events:
+        calls = as_float(event.get("metric_calls")) or calls
+        frontier = event.get("frontier")
+        if event.get("event") == "FrontierChanged" and isinstance(frontier, list):
+            points.append(CurvePoint(calls, float(len(frontier))))
+    return tuple(points)
+
+
+def event_counts(events: Sequence[Mapping[str, Any]]) -> EventCounts:
+    kinds = [e.get("event") for e in events]
+
+    def accepted(kind: str) -> int:
+        return sum(1 for e in events if e.get("event") == kind and e.get("accepted") is True)
+
+    return EventCounts(
+        proposals_accepted=accepted("ProposalEvaluated"),
+        proposals_rejected=kinds.count("ProposalEvaluated") - accepted("ProposalEvaluated"),
+        merges_accepted=accepted("MergeEvaluated"),
+        merges_rejected=kinds.count("MergeEvaluated") - accepted("MergeEvaluated"),
+        iterations_skipped=kinds.count("IterationSkipped"),
+        examples_failed=kinds.count("ExampleFailed"),
+    )
+
+
+def _usage(raw: Mapping[str, Any]) -> tuple[RoleUsage, ...]:
+    return tuple(
+        RoleUsage(str(role), {col: as_int(_mapping(row).get(col)) or 0 for col in USAGE_COLUMNS})
+        for role, row in raw.items()
+        if isinstance(row, dict)
+    )
+
+
+def _test_scores(raw: Any) -> TestScores | None:
+    if not isinstance(raw, dict):
+        return None
+    return TestScores(as_float(raw.get("seed")), as_float(raw.get("best")), as_int(raw.get("n")))
+
+
+# --- the whole run -----------------------------------------------------------------------
+
+
+def load_report_data(run_dir: Path) -> ReportData:
+    """Everything the report shows, read from `run_dir`; raises RunDirError if it is no run."""
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: no such run directory")
+    if not any((run_dir / name).is_file() for name in _RUN_FILES):
+        raise RunDirError(f"{run_dir}: not a run directory (none of {', '.join(_RUN_FILES)})")
+    notes: list[str] = []
+    config = _read_config(run_dir / rd.CONFIG_FILE, notes)
+    summary = _read_json(run_dir / rd.SUMMARY_FILE, notes)
+    if summary is None:
+        notes.append("summary.json is missing: the run was interrupted or is still running")
+    frontier = _read_json(run_dir / rd.FRONTIER_FILE, notes) or {}
+    events = _read_jsonl(run_dir / rd.EVENTS_FILE, notes)
+    found = [_candidate(r) for r in _read_jsonl(run_dir / rd.CANDIDATES_FILE, notes)]
+    candidates = tuple(c for c in found if c is not None)
+    best_curve, mean_curve = score_curves(events, candidates)
+    return ReportData(
+        run_dir=run_dir,
+        name=as_text(config.get("name")) or run_dir.name,
+        models=_models(config),
+        summary_found=summary is not None,
+        headline=_headline(summary or {}, frontier, candidates, events),
+        usage=_usage(_run_usage(run_dir, summary, notes)),
+        candidates=candidates,
+        matrix=_read_matrix(run_dir / rd.SCORE_MATRIX_FILE, notes),
+        frontier_wins=_frontier_wins(frontier),
+        best_curve=best_curve,
+        mean_curve=mean_curve,
+        frontier_curve=frontier_curve(events),
+        events=event_counts(events),
+        notes=tuple(notes),
+    )
+
+
+def _models(config: Mapping[str, Any]) -> dict[str, str]:
+    models = _mapping(config.get("models"))
+    named = {role: as_text(_mapping(spec).get("model")) for role, spec in models.items()}
+    return {str(role): model for role, model in named.items() if model}
+
+
+def _run_usage(
+    run_dir: Path, summary: Mapping[str, Any] | None, notes: list[str]
+) -> Mapping[str, Any]:
+    """Token counters from summary.json, else from the last checkpoint."""
+    if summary is not None:
+        return _mapping(summary.get("tokens"))
+    checkpoint = _read_json(run_dir / rd.CHECKPOINT_FILE, notes) or {}
+    return _mapping(checkpoint.get("usage"))
+
+
+def _frontier_wins(frontier: Mapping[str, Any]) -> dict[str, int]:
+    members = frontier.get("non_dominated")
+    if not isinstance(members, list):
+        return {}
+    return {
+        m["id"]: as_int(m.get("wins")) or 0
+        for m in members
+        if isinstance(m, dict) and isinstance(m.get("id"), str)
+    }
+
+
+def _headline(
+    summary: Mapping[str, Any],
+    frontier: Mapping[str, Any],
+    candidates: Sequence[CandidateInfo],
+    events: Sequence[Mapping[str, Any]],
+) -> Headline:
+    by_id = {c.id: c for c in candidates}
+    ranked = sorted(candidates, key=lambda c: math.inf if c.val_score is None else -c.val_score)
+    seed = next((c.id for c in candidates if c.origin == "seed"), None)
+    best_id = as_text(summary.get("best_candidate")) or as_text(frontier.get("best_candidate"))
+    best_id = best_id or (ranked[0].id if ranked else None)
+    seed_id = as_text(summary.get("seed_candidate")) or seed
+    event_calls = [c for c in (as_int(e.get("metric_calls")) for e in events) if c is not None]
+    calls = as_int(summary.get("metric_calls"))
+    return Headline(
+        stopped_because=as_text(summary.get("stopped_because")),
+        best_id=best_id,
+        seed_id=seed_id,
+        best_val_score=_score_of(summary.get("best_val_score"), by_id.get(best_id or "")),
+        seed_val_score=_score_of(summary.get("seed_val_score"), by_id.get(seed_id or "")),
+        test=_test_scores(summary.get("test")),
+        metric_calls=calls if calls is not None else max(event_calls, default=None),
+        max_metric_calls=as_int(summary.get("max_metric_calls")),
+        iterations=as_int(summary.get("iterations")),
+        elapsed_s=as_float(summary.get("elapsed_s")),
+        cost_usd=as_float(summary.get("cost_usd")),
+    )
+
+
+def _score_of(value: Any, candidate: CandidateInfo | None) -> float | None:
+    score = as_float(value)
+    return score if score is not None or candidate is None else candidate.val_score

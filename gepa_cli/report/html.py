@@ -1,0 +1,331 @@
+"""Renders `ReportData` as one self-contained HTML page (inline CSS and SVG, no scripts).
+
+Every string from the run (prompts, ids, names, model ids, notes) is escaped with
+`esc`; the page also carries a Content-Security-Policy that forbids scripts and
+external loads, so a missed escape could still not run code or leak data.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+from gepa_cli.report.data import USAGE_COLUMNS, CandidateInfo, ReportData
+from gepa_cli.report.svg import Series, esc, heatmap_svg, lineage_svg, short_id, step_chart
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;
+max-width:1100px;padding:24px;color:#222}
+h1{margin:0 0 4px}h2{margin-top:36px;border-bottom:1px solid #ddd;padding-bottom:4px}
+code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.dir{color:#666}.notes{background:#fff8e1;border:1px solid #f0d98c;padding:8px 16px}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}
+dl.facts dt{color:#555}dl.facts dd{margin:0}
+table{border-collapse:collapse;margin:8px 0}th,td{padding:3px 10px;border-bottom:1px solid #eee}
+th{text-align:left;background:#f6f6f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.figure{overflow-x:auto;margin:8px 0}.legend,.muted{color:#666;font-size:13px}
+.up{color:#1a7f37}.down{color:#cf222e}
+section.candidate{border:1px solid #ddd;border-radius:6px;padding:4px 16px;margin:12px 0}
+section.candidate.best{border-color:#d4a72c;box-shadow:0 0 0 2px #fff1b8}
+pre.diff{background:#fafafa;border:1px solid #eee;padding:6px 0;white-space:pre-wrap;
+word-break:break-word;margin:4px 0 12px}
+.line{display:block;padding:0 8px}.line.add{background:#e6ffec}.line.del{background:#ffebe9}
+summary{cursor:pointer}
+"""
+
+
+def render_report(data: ReportData) -> str:
+    """The whole page."""
+    body = [
+        _header(data),
+        _notes(data.notes),
+        _progress(data),
+        _lineage(data),
+        _heatmap(data),
+        _test_results(data),
+        _usage(data),
+        _candidates(data),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>GEPA report: {esc(data.name)}</title><style>{_CSS}</style></head>\n"
+        f"<body>{''.join(body)}</body></html>\n"
+    )
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _delta(new: float | None, old: float | None) -> str:
+    if new is None or old is None:
+        return ""
+    shift = new - old
+    css = "up" if shift > 0 else "down" if shift < 0 else "muted"
+    return f'<span class="{css}">{shift:+.3f}</span>'
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _link(cid: str | None) -> str:
+    if cid is None:
+        return "—"
+    return f'<a class="mono" href="#cand-{esc(cid)}" title="{esc(cid)}">{esc(short_id(cid))}</a>'
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric_from: int = 1) -> str:
+    """A table whose cells are already HTML; columns from `numeric_from` align right."""
+    header = "".join(f"<th>{esc(h)}</th>" for h in head)
+    lines = [
+        "<tr>"
+        + "".join(
+            f'<td class="num">{cell}</td>' if i >= numeric_from else f"<td>{cell}</td>"
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    ]
+    return f"<table><tr>{header}</tr>{''.join(lines)}</table>"
+
+
+# --- header -------------------------------------------------------------------------------
+
+
+def _header(data: ReportData) -> str:
+    head, ev = data.headline, data.events
+    calls = "—" if head.metric_calls is None else str(head.metric_calls)
+    if head.max_metric_calls is not None:
+        calls += f" of {head.max_metric_calls}"
+    facts = [
+        ("stopped because", esc(head.stopped_because or "not finished (no summary.json)")),
+        ("best candidate", f"{_link(head.best_id)} val {_score(head.best_val_score)}"),
+        ("seed", f"{_link(head.seed_id)} val {_score(head.seed_val_score)}"),
+        ("improvement on val", _delta(head.best_val_score, head.seed_val_score) or "—"),
+        ("test (seed → best)", _test_line(data)),
+        ("metric calls", calls),
+        ("iterations", _count(head.iterations)),
+        ("candidates in pool", str(len(data.candidates))),
+        (
+            "proposals",
+            f"{ev.proposals_accepted} accepted, {ev.proposals_rejected} rejected; "
+            f"skipped iterations: {ev.iterations_skipped}; failed examples: {ev.examples_failed}",
+        ),
+        ("merges", f"{ev.merges_accepted} accepted, {ev.merges_rejected} rejected"),
+        ("elapsed", "—" if head.elapsed_s is None else f"{head.elapsed_s:.1f} s"),
+    ]
+    facts += [
+        (f"{role} model", f'<span class="mono">{esc(m)}</span>') for role, m in data.models.items()
+    ]
+    items = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts)
+    return (
+        f"<header><h1>GEPA run: {esc(data.name)}</h1>"
+        f'<div class="dir mono">{esc(data.run_dir)}</div>'
+        f'<dl class="facts">{items}</dl></header>'
+    )
+
+
+def _test_line(data: ReportData) -> str:
+    test = data.headline.test
+    if test is None:
+        return '<span class="muted">no test scores</span>'
+    n = "" if test.n is None else f" (n = {test.n})"
+    return f"{_score(test.seed)} → {_score(test.best)} {_delta(test.best, test.seed)}{n}"
+
+
+def _notes(notes: Sequence[str]) -> str:
+    if not notes:
+        return ""
+    return '<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def _figure(title: str, svg: str, legend: str = "") -> str:
+    caption = f'<p class="legend">{legend}</p>' if legend else ""
+    return f'<h2>{esc(title)}</h2><div class="figure">{svg}</div>{caption}'
+
+
+def _progress(data: ReportData) -> str:
+    if not data.best_curve:
+        return '<h2>Progress</h2><p class="muted">No candidate has been scored yet.</p>'
+    x_end = float(data.headline.metric_calls or 0)
+    values = [p.value for p in (*data.best_curve, *data.mean_curve)]
+    scores = step_chart(
+        [
+            Series("best val score", data.best_curve, "#1f5fa8"),
+            Series("mean of pool", data.mean_curve, "#e07b00", dashed=True),
+        ],
+        x_end,
+        (min([0.0, *values]), max([1.0, *values])),
+        "metric calls",
+        "val score",
+    )
+    html = _figure("Best and mean-of-pool val score vs metric calls", scores)
+    if data.frontier_curve:
+        top = max(p.value for p in data.frontier_curve)
+        sizes = step_chart(
+            [Series("frontier size", data.frontier_curve, "#6a3d9a")],
+            x_end,
+            (0.0, max(1.0, top)),
+            "metric calls",
+            "candidates",
+            integer_y=True,
+        )
+        html += _figure("Pareto frontier size over time", sizes)
+    return html
+
+
+def _lineage(data: ReportData) -> str:
+    if not data.candidates:
+        return ""
+    legend = (
+        "Solid edge: mutation (reflective rewrite); dashed edge: merge. Gold: best candidate; "
+        "blue: on the Pareto frontier. Select a node to jump to its prompts."
+    )
+    svg = lineage_svg(data.candidates, data.headline.best_id, data.frontier_wins.keys())
+    return _figure("Candidate lineage", svg, legend)
+
+
+def _heatmap(data: ReportData) -> str:
+    matrix = data.matrix
+    if matrix is None or not matrix.candidate_ids:
+        return ""
+    legend = (
+        f"{len(matrix.candidate_ids)} candidates × {len(matrix.example_ids)} val examples; "
+        "hover a cell for its candidate, example and score. ★ marks the best candidate."
+    )
+    return _figure("Score matrix", heatmap_svg(matrix, data.headline.best_id), legend)
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def _test_results(data: ReportData) -> str:
+    test = data.headline.test
+    if test is None:
+        return '<h2>Test results</h2><p class="muted">No test scores in this run.</p>'
+    rows = [
+        ["seed " + _link(data.headline.seed_id), _score(test.seed), ""],
+        ["best " + _link(data.headline.best_id), _score(test.best), _delta(test.best, test.seed)],
+    ]
+    n = "" if test.n is None else f" ({test.n} examples)"
+    return f"<h2>Test results{esc(n)}</h2>" + _table(["candidate", "mean score", "change"], rows)
+
+
+def _usage(data: ReportData) -> str:
+    cost = "not tracked" if data.headline.cost_usd is None else f"${data.headline.cost_usd:.4f}"
+    if not data.usage:
+        return (
+            f'<h2>Calls, tokens and cost</h2><p class="muted">No usage recorded. Cost: {cost}.</p>'
+        )
+    rows = [[esc(u.role), *(f"{u.counts[c]:,}" for c in USAGE_COLUMNS)] for u in data.usage]
+    totals = [sum(u.counts[c] for u in data.usage) for c in USAGE_COLUMNS]
+    rows.append(["<b>total</b>", *(f"<b>{t:,}</b>" for t in totals)])
+    head = ["role", *(c.replace("_", " ") for c in USAGE_COLUMNS)]
+    source = "" if data.summary_found else " (from the last checkpoint)"
+    return (
+        f"<h2>Calls, tokens and cost{esc(source)}</h2>"
+        + _table(head, rows)
+        + f"<p>Cost: {cost}</p>"
+    )
+
+
+# --- candidates ---------------------------------------------------------------------------
+
+
+def _candidates(data: ReportData) -> str:
+    if not data.candidates:
+        return ""
+    by_id = {c.id: c for c in data.candidates}
+    rows = []
+    for cand in data.candidates:
+        parent = by_id.get(cand.parents[0]) if cand.parents else None
+        rows.append(
+            [
+                _link(cand.id),
+                esc(cand.origin),
+                " ".join(_link(p) for p in cand.parents) or "—",
+                "—" if cand.iteration is None else str(cand.iteration),
+                _score(cand.val_score),
+                _delta(cand.val_score, parent.val_score if parent else None),
+                _count(cand.metric_calls_at_discovery),
+                str(data.frontier_wins.get(cand.id, "")),
+            ]
+        )
+    head = ["id", "origin", "parents", "iteration", "val", "vs parent", "found at call", "wins"]
+    sections = "".join(_candidate_section(c, by_id, data.headline.best_id) for c in data.candidates)
+    return "<h2>Candidates</h2>" + _table(head, rows, numeric_from=3) + sections
+
+
+def _candidate_section(
+    cand: CandidateInfo, by_id: dict[str, CandidateInfo], best_id: str | None
+) -> str:
+    parents = [by_id[p] for p in cand.parents if p in by_id]
+    base = parents[0] if parents else None
+    title = f"{esc(cand.origin)} {esc(cand.id)} · val {_score(cand.val_score)}"
+    if base is not None:
+        title += f" · diff against parent {_link(base.id)}"
+    modules = "".join(
+        _module_block(module, text, base, parents) for module, text in cand.prompts.items()
+    )
+    css = "candidate best" if cand.id == best_id else "candidate"
+    return f'<section class="{css}" id="cand-{esc(cand.id)}"><h3>{title}</h3>{modules}</section>'
+
+
+def _module_block(
+    module: str, text: str, base: CandidateInfo | None, parents: Sequence[CandidateInfo]
+) -> str:
+    old = base.prompts.get(module) if base is not None else None
+    if base is not None and old == text:
+        return (
+            f"<details><summary><b>{esc(module)}</b> "
+            f'<span class="muted">unchanged from the parent</span></summary>'
+            f"{prompt_diff(old, text)}</details>"
+        )
+    sources = [short_id(p.id) for p in parents[1:] if p.prompts.get(module) == text]
+    origin = f" · same as parent {esc(', '.join(sources))}" if sources else ""
+    if old is None:
+        return f"<div><b>{esc(module)}</b>{origin}</div>{prompt_diff(None, text)}"
+    added, removed = diff_counts(old, text)
+    return (
+        f'<div><b>{esc(module)}</b> <span class="up">+{added}</span> '
+        f'<span class="down">−{removed}</span> lines{origin}</div>{prompt_diff(old, text)}'
+    )
+
+
+def diff_counts(old: str, new: str) -> tuple[int, int]:
+    """Lines added and removed going from `old` to `new`."""
+    added = removed = 0
+    matcher = difflib.SequenceMatcher(a=old.splitlines(), b=new.splitlines(), autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            removed += i2 - i1
+            added += j2 - j1
+    return added, removed
+
+
+def prompt_diff(old: str | None, new: str) -> str:
+    """`new` as a line diff against `old` (None: no parent, every line plain)."""
+    new_lines = new.splitlines() or [""]
+    if old is None:
+        return '<pre class="diff">' + "".join(_line("ctx", "", s) for s in new_lines) + "</pre>"
+    old_lines = old.splitlines()
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    out = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out += [_line("ctx", "  ", s) for s in new_lines[j1:j2]]
+            continue
+        out += [_line("del", "- ", s) for s in old_lines[i1:i2]]
+        out += [_line("add", "+ ", s) for s in new_lines[j1:j2]]
+    return '<pre class="diff">' + "".join(out) + "</pre>"
+
+
+def _line(kind: str, marker: str, text: str) -> str:
+    return f'<span class="line {kind}">{marker}{esc(text)}</span>'

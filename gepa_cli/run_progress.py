@@ -1,0 +1,207 @@
+"""Folding engine events into the numbers a display shows: the run's progress so far,
+the outcome of the latest iteration, and the closing summary rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gepa_cli.engine import events as ev
+from gepa_cli.engine.state import EngineState
+from gepa_cli.rundir_views import non_dominated
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where a resumed run starts: the numbers the display shows before any new event."""
+
+    iteration: int
+    metric_calls: int
+    candidates: int
+    frontier_size: int
+    best_id: str
+    best_val_score: float
+    seed_val_score: float
+
+    @staticmethod
+    def from_state(state: EngineState) -> ResumePoint:
+        best = state.best_id()
+        return ResumePoint(
+            state.iteration, state.metric_calls, len(state.candidates),
+            len(non_dominated(state)), best, state.mean_val_score(best),
+            state.mean_val_score(state.seed_id()),
+        )  # fmt: skip
+
+
+def short_id(cid: str) -> str:
+    return f"{cid[:6]}.."
+
+
+def minibatch_score(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def one_line(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the latest iteration did: a proposal (accepted or not), a skip, or an addition."""
+
+    iteration: int
+    parent_id: str
+    text: str  # e.g. "module solve: 1.0 -> 2.0 accepted (9b1c07.. val 0.733)"
+    verdict: str  # accepted | rejected | skipped | added
+
+
+class RunProgress:
+    """The numbers of a run so far, folded from events."""
+
+    def __init__(self, max_metric_calls: int | None = None) -> None:
+        self.max_metric_calls = max_metric_calls
+        self.iteration = 0
+        self.metric_calls = 0
+        self.candidates = 0
+        self.frontier_size = 0
+        self.best_id: str | None = None
+        self.best_val_score: float | None = None
+        self.seed_val_score: float | None = None
+        self.last: Outcome | None = None
+        self.failed_examples = 0
+        self.stopped_because: str | None = None
+
+    def resume_from(self, point: ResumePoint) -> None:
+        self.iteration, self.metric_calls = point.iteration, point.metric_calls
+        self.candidates, self.frontier_size = point.candidates, point.frontier_size
+        self.best_id, self.best_val_score = point.best_id, point.best_val_score
+        self.seed_val_score = point.seed_val_score
+
+    def update(self, event: ev.Event) -> None:
+        calls = getattr(event, "metric_calls", None)
+        if isinstance(calls, int):
+            self.metric_calls = max(self.metric_calls, calls)
+        if isinstance(event, ev.SeedEvaluated):
+            self.candidates = max(self.candidates, 1)
+            self.seed_val_score = event.val_score
+            self._offer_best(event.candidate_id, event.val_score)
+        elif isinstance(event, ev.IterationStarted):
+            self.iteration = event.iteration
+        elif isinstance(event, ev.IterationSkipped):
+            detail = f" ({one_line(event.detail)})" if event.detail else ""
+            text = f"skipped: {event.reason}{detail}"
+            self.last = Outcome(event.iteration, event.parent_id, text, "skipped")
+        elif isinstance(event, ev.ProposalEvaluated):
+            self.last = _proposal_outcome(event)
+        elif isinstance(event, ev.MergeEvaluated):
+            self.iteration = event.iteration
+            self.last = _merge_outcome(event)
+        elif isinstance(event, ev.CandidateAdded):
+            self._added(event)
+        elif isinstance(event, ev.FrontierChanged):
+            self.frontier_size = len(event.frontier)
+            self.best_id, self.best_val_score = event.best_id, event.best_val_score
+        elif isinstance(event, ev.ExampleFailed):
+            self.failed_examples += 1
+        elif isinstance(event, ev.RunFinished):
+            self.stopped_because = event.stopped_because
+            self.best_id, self.best_val_score = event.best_id, event.best_val_score
+
+    def _offer_best(self, cid: str, score: float) -> None:
+        if self.best_val_score is None or score > self.best_val_score:
+            self.best_id, self.best_val_score = cid, score
+
+    def _added(self, event: ev.CandidateAdded) -> None:
+        self.candidates += 1
+        self._offer_best(event.candidate_id, event.val_score)
+        val = f"{short_id(event.candidate_id)} val {event.val_score:.3f}"
+        last = self.last
+        if last is not None and last.verdict == "accepted" and last.iteration == event.iteration:
+            self.last = replace(last, text=f"{last.text} ({val})")
+        else:
+            parents = "+".join(short_id(p) for p in event.parents) or "-"
+            text = f"{event.origin} of {parents}: {val}"
+            self.last = Outcome(
+                event.iteration, event.parents[0] if event.parents else "", text, "added"
+            )
+
+    def status(self) -> str:
+        """`best 0.733 (seed 0.400) | frontier 3 | calls 58/300`."""
+        best = "-" if self.best_val_score is None else f"{self.best_val_score:.3f}"
+        seed = "-" if self.seed_val_score is None else f"{self.seed_val_score:.3f}"
+        return f"best {best} (seed {seed}) | frontier {self.frontier_size} | {self.calls_text()}"
+
+    def calls_text(self) -> str:
+        cap = "" if self.max_metric_calls is None else f"/{self.max_metric_calls}"
+        return f"calls {self.metric_calls}{cap}"
+
+
+def _proposal_outcome(event: ev.ProposalEvaluated) -> Outcome:
+    verdict = "accepted" if event.accepted else "rejected"
+    scores = f"{minibatch_score(event.parent_minibatch_score)} -> "
+    scores += minibatch_score(event.child_minibatch_score)
+    text = f"module {','.join(event.modules)}: {scores} {verdict}"
+    return Outcome(event.iteration, event.parent_id, text, verdict)
+
+
+def _merge_outcome(event: ev.MergeEvaluated) -> Outcome:
+    verdict = "accepted" if event.accepted else "rejected"
+    parents = "+".join(short_id(p) for p in event.parents)
+    scores = f"{minibatch_score(max(event.parent_sums))} -> {minibatch_score(event.child_sum)}"
+    text = f"merge of {parents} on {len(event.subsample)} val examples: {scores} {verdict}"
+    return Outcome(event.iteration, "", text, verdict)
+
+
+def outcome_line(outcome: Outcome) -> str:
+    """`iter 7 parent 3f2a91.. module solve: 1.0 -> 2.0 accepted (9b1c07.. val 0.733)`."""
+    parent = f" parent {short_id(outcome.parent_id)}" if outcome.parent_id else ""
+    return f"iter {outcome.iteration}{parent} {outcome.text}"
+
+
+def no_stats() -> Mapping[str, int]:
+    return {}
+
+
+def stats_text(stats: Mapping[str, int]) -> str:
+    return (
+        f"{stats.get('lm_calls', 0):,} LM calls, {stats.get('tokens', 0):,} tokens, "
+        f"{stats.get('errors', 0)} LM errors"
+    )
+
+
+def summary_rows(summary: Mapping[str, Any], stats: Mapping[str, int]) -> list[tuple[str, str]]:
+    """The result as (label, value) pairs; keys absent from `summary` are left out.
+
+    The live LM counters fill in when the summary has no `lm_calls`; LM errors show if any.
+    """
+    rows: list[tuple[str, str]] = []
+    best, seed = summary.get("best_val_score"), summary.get("seed_val_score")
+    if summary.get("best_candidate"):
+        rows.append(("best candidate", str(summary["best_candidate"])))
+    if isinstance(best, int | float):
+        seed_text = f" (seed {seed:.3f})" if isinstance(seed, int | float) else ""
+        rows.append(("best val score", f"{best:.3f}{seed_text}"))
+    test = summary.get("test")
+    if isinstance(test, Mapping) and "best" in test:
+        rows.append(("test", f"{test['seed']:.3f} -> {test['best']:.3f} (n={test.get('n')})"))
+    for key in ("candidates", "iterations", "metric_calls", "lm_calls", "tokens"):
+        if isinstance(summary.get(key), int):
+            rows.append((key.replace("_", " "), f"{summary[key]:,}"))
+    if isinstance(summary.get("cost_usd"), int | float):
+        rows.append(("cost", f"${summary['cost_usd']:.4f}"))
+    if "lm_calls" not in summary and stats:
+        rows.append(("LM usage", stats_text(stats)))
+    elif stats.get("errors"):
+        rows.append(("LM errors", str(stats["errors"])))
+    if summary.get("stopped_because"):
+        rows.append(("stopped because", str(summary["stopped_because"])))
+    return rows
+
+
+def opens_pending_line(event: ev.Event) -> bool:
+    """An accepted proposal or an added candidate: its line waits for the frontier update."""
+    accepted = isinstance(event, ev.ProposalEvaluated | ev.MergeEvaluated) and event.accepted
+    return accepted or isinstance(event, ev.CandidateAdded)

@@ -33,8 +33,17 @@ def build_task(section: Section, base_dir: Path) -> TaskSpec:
         data=_data(section.section("data"), base_dir),
         fields=section.string_map("fields"),
         prompts=_prompts(section.section("prompts"), base_dir),
-        options=section.free_mapping("options"),
+        options=_options(section, base_dir),
     )
+
+
+def _options(section: Section, base_dir: Path) -> dict[str, object]:
+    """Task options; string values of keys ending in `_file` are paths (made absolute)."""
+    options = dict(section.free_mapping("options"))
+    for key, value in options.items():
+        if key.endswith("_file") and isinstance(value, str):
+            options[key] = str(resolve_path(value, base_dir, f"{section.key('options')}.{key}"))
+    return options
 
 
 def _task_type(section: Section, base_dir: Path) -> str:

@@ -143,7 +143,7 @@ def postscript(response: str, kw: Mapping[str, Any]) -> str | None:
 def constrained_response(response: str, kw: Mapping[str, Any]) -> str | None:
     options = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
     ok = any(option in response.strip() for option in options)
-    return _require(ok, f"it contains none of the allowed answers {', '.join(options)}")
+    return _require(ok, f"it contains none of the allowed answers {', '.join(map(repr, options))}")
 
 
 def json_format(response: str, kw: Mapping[str, Any]) -> str | None:

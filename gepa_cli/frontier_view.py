@@ -34,11 +34,11 @@ def frontier_json(rundir: RunDir) -> dict[str, Any]:
     described = [
         {**_lineage(records.get(m["id"], {})), **m, "best": m["id"] == best} for m in members
     ]
-    best_record = records.get(best, {}) if isinstance(best, str) else {}
+    best_row = records.get(best, {}) if isinstance(best, str) else {}
     return {
         "run_dir": str(rundir.path),
         "best_candidate": best,
-        "best_val_score": best_record.get("val_score"),
+        "best_val_score": best_row.get("val_score"),
         "candidates": len(records),
         "non_dominated": described,
         "examples": examples,
@@ -134,7 +134,7 @@ def export_prompts(
         raise RunDirError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     records = rundir.load_candidates()
     if candidate == "best":
-        record = _best_record(rundir, records)
+        record = best_record(rundir, records)
     else:
         record = resolve_candidate(records, candidate)
     prompts: dict[str, str] = dict(record.get("prompts", {}))
@@ -170,7 +170,7 @@ def resolve_candidate(records: Sequence[Mapping[str, Any]], wanted: str) -> Mapp
     raise RunDirError(f"unknown candidate {wanted!r}; candidates: {listed or '(none)'} or 'best'")
 
 
-def _best_record(rundir: RunDir, records: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+def best_record(rundir: RunDir, records: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
     """The best candidate as frontier.json names it, else the highest mean (earliest on ties)."""
     if not records:
         raise RunDirError(f"{rundir.path}: no candidates yet")

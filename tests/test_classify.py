@@ -47,3 +47,17 @@ def test_options_are_validated():
         build_classify_task({"lables": LABELS}, ["route"])
     with pytest.raises(TaskConfigError, match=r"\[task.prompts\]"):
         build_classify_task({"labels": LABELS}, ["a", "b"])
+
+
+def test_labels_file_json_or_lines(tmp_path):
+    as_json = tmp_path / "labels.json"
+    as_json.write_text('["card_arrival", "top_up"]')
+    assert build_classify_task({"labels_file": str(as_json)}, ["m"]).labels == (
+        "card_arrival",
+        "top_up",
+    )
+    as_lines = tmp_path / "labels.txt"
+    as_lines.write_text("a\n\nb\n")
+    assert build_classify_task({"labels_file": str(as_lines)}, ["m"]).labels == ("a", "b")
+    with pytest.raises(TaskConfigError, match="labels_file"):
+        build_classify_task({"labels_file": str(tmp_path / "missing.json")}, ["m"])

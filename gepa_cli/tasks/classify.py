@@ -1,6 +1,7 @@
 """The `classify` task: one module that answers with one label from a fixed set.
 
-Options: `labels` (a list of label strings; required). A reply counts as the
+Options: `labels` (a list of label strings) or `labels_file` (a JSON list or one
+label per line; relative to the config file). A reply counts as the
 label it names: the whole reply after normalization (case, quotes, spaces vs
 underscores), or the single label it mentions. Feedback names the gold label and
 what the reply said, which is what lets reflection write the labelling policy down.
@@ -8,8 +9,10 @@ what the reply said, which is what lets reflection write the labelling policy do
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from gepa_cli.engine.types import Example, Prompts
@@ -17,7 +20,7 @@ from gepa_cli.lm.base import LM
 from gepa_cli.tasks.base import Score, TaskConfigError, TaskOutput
 from gepa_cli.tasks.chat import ask, check_option_names, single_module
 
-OPTIONS = ("labels",)
+OPTIONS = ("labels", "labels_file")
 
 
 def normalize_label(text: str) -> str:
@@ -71,9 +74,28 @@ class ClassifyTask:
         )
 
 
+def read_labels_file(path: str) -> list[str]:
+    """Labels from a JSON list or a text file with one label per line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaskConfigError(f"[task.options.labels_file] cannot read {path}: {exc}") from None
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    if not isinstance(loaded, list):
+        raise TaskConfigError(f"[task.options.labels_file] {path} must hold a JSON list")
+    return [str(label) for label in loaded]
+
+
 def build_classify_task(options: Mapping[str, Any], module_names: Sequence[str]) -> ClassifyTask:
     check_option_names(options, OPTIONS)
     labels = options.get("labels")
+    if "labels_file" in options:
+        if labels is not None:
+            raise TaskConfigError("[task.options] give labels or labels_file, not both")
+        labels = read_labels_file(str(options["labels_file"]))
     if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
         raise TaskConfigError(
             "[task.options.labels] the classify task needs a non-empty list of labels"

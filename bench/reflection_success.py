@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--config", default="configs/quickstart.yaml")
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--template", type=Path, default=None)
+    parser.add_argument("--dump", type=Path, default=None, help="append raw replies here")
     args = parser.parse_args()
     cfg = load_config(Path(args.config))
     task, splits = load_task_and_data(cfg)
@@ -45,6 +46,9 @@ def main() -> None:
         parent = evaluator.evaluate(seed, batch)
         messages = build_reflection_messages(module, seed[module], parent, template)
         reply = models.reflection.complete(messages).text
+        if args.dump:
+            with open(args.dump, "a", encoding="utf-8") as out:
+                out.write(f"===== trial {trial}\n{reply}\n")
         text = extract_instruction(reply)
         fenced += "```" in reply
         if text is None or text.strip() == seed[module].strip():

@@ -134,3 +134,47 @@ def test_module_round_robin_rotates_through_modules():
         seen.append(chosen[0])
     assert seen == ["a", "b", "c", "a"]
     assert select_modules(mods, "all", 1) == (("a", "b", "c"), 1)
+
+
+def test_parallel_proposals_are_reproducible_and_within_budget():
+    def run_k(k: int, budget: int) -> GepaEngine:
+        engine, _ = make_engine(budget, respond=learn_one_rule, parallel_proposals=k)
+        run(engine)
+        return engine
+
+    first, again = run_k(3, 120), run_k(3, 120)
+    assert [c.id for c in first.state.candidates] == [c.id for c in again.state.candidates]
+    assert first.state.metric_calls == again.state.metric_calls <= 120
+    assert first.state.metric_calls == first.evaluator.evaluated
+    assert first.state.mean_val_score(first.state.best_id()) > 0.0
+    for budget in (20, 33, 57, 80):
+        engine = run_k(4, budget)
+        assert engine.state.metric_calls <= budget
+
+
+def test_parallel_proposals_run_concurrently():
+    import threading
+    import time
+
+    class SlowReflector(ScriptedReflector):
+        def __init__(self) -> None:
+            super().__init__(learn_one_rule)
+            self.active = self.peak = 0
+            self.lock = threading.Lock()
+
+        def complete(self, messages):
+            with self.lock:
+                self.active += 1
+                self.peak = max(self.peak, self.active)
+            time.sleep(0.05)
+            try:
+                return super().complete(messages)
+            finally:
+                with self.lock:
+                    self.active -= 1
+
+    engine, _ = make_engine(200, parallel_proposals=3)
+    engine.reflector = SlowReflector()
+    engine.score_seed({"solve": "Solve it."})
+    engine.step()
+    assert engine.reflector.peak == 3

@@ -60,6 +60,7 @@ SEARCH_KEYS = (
     "perfect_score",
     "merge",
     "reflection_prompt",
+    "parallel_proposals",
 )
 MERGE_KEYS = ("enabled", "max_invocations")
 RUNTIME_KEYS = ("max_concurrency", "cache", "request_timeout", "max_retries")
@@ -236,6 +237,7 @@ def _search(section: Section, base_dir: Path) -> SearchSpec:
         perfect_score=section.number("perfect_score", 1.0),
         merge=_merge(section.section("merge")),
         reflection_prompt=_reflection_prompt(section, base_dir),
+        parallel_proposals=section.integer("parallel_proposals", 1, minimum=1),
     )
 
 

@@ -130,6 +130,8 @@ class SearchSpec:
     merge: MergeSpec = field(default_factory=MergeSpec)
     reflection_prompt: Path | None = None
     """An existing file holding a custom meta-prompt, as an absolute path."""
+    parallel_proposals: int = 1
+    """Proposals run at once per iteration, each from an independently selected parent."""
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ def _search(search: SearchSpec) -> dict[str, Any]:
         "perfect_score": search.perfect_score,
         "merge": {"enabled": search.merge.enabled, "max_invocations": search.merge.max_invocations},
         "reflection_prompt": _optional_path(search.reflection_prompt),
+        "parallel_proposals": search.parallel_proposals,
     }
 
 

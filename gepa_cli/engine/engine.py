@@ -1,9 +1,9 @@
-"""The GEPA loop, one iteration at a time: seed scoring, then reflective mutation
-(select parent and module, run the parent on a minibatch, reflect, test the
-child on the same minibatch, score accepted children on all of val).
+"""The GEPA loop, one iteration at a time: seed scoring, then either a due merge or
+reflective mutation (see `mutation.py`), with accepted children scored on all of val.
 
 The engine is pure orchestration: evaluations go through an `Evaluator`,
 reflections through an `LM`, and everything that happens is reported as events.
+It owns the budget rule: an iteration starts only if its worst case fits.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gepa_cli.engine import events as ev
-from gepa_cli.engine.budget import MetricBudget, iteration_cost_bound
+from gepa_cli.engine.budget import MetricBudget
 from gepa_cli.engine.merge import MergePlan, find_merge, stratified_subsample
+from gepa_cli.engine.mutation import Proposal, ReflectiveMutation
 from gepa_cli.engine.pareto import per_example_fronts, prune_dominated
-from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
-from gepa_cli.engine.sampler import iteration_rng, minibatch
-from gepa_cli.engine.selection import select_modules, select_parent
 from gepa_cli.engine.state import Candidate, EngineState, candidate_id
 from gepa_cli.engine.types import Evaluator, Example, Prompts, Rollout
-from gepa_cli.lm.base import LM, LMError
+from gepa_cli.lm.base import LM
 
 
 @dataclass(frozen=True)
@@ -40,15 +38,7 @@ class EngineSettings:
     merge_enabled: bool = False
     merge_max_invocations: int = 5
     merge_subsample: int = 5
-
-
-@dataclass(frozen=True)
-class IterationPlan:
-    iteration: int
-    parent: Candidate
-    modules: tuple[str, ...]
-    next_pointer: int
-    batch: tuple[Example, ...]
+    parallel_proposals: int = 1
 
 
 class GepaEngine:
@@ -74,6 +64,7 @@ class GepaEngine:
         self.emit = emit
         self.state = state or EngineState()
         self.budget = MetricBudget(settings.max_metric_calls)
+        self.mutation = ReflectiveMutation(self)
 
     # --- seed ---------------------------------------------------------------------
 
@@ -91,8 +82,9 @@ class GepaEngine:
                 f"the seed on the {len(self.val)} val examples"
             )
         seed = Candidate(candidate_id(prompts), dict(prompts), (), "seed", 0, 0)
-        scores = self._score_on_val(seed, {})
-        self.state.add_candidate(seed, scores)
+        rollouts = self.evaluator.evaluate(seed.prompts, self.val)
+        self.charge(seed.id, self.val, rollouts)
+        self.state.add_candidate(seed, {r.example_id: r.score for r in rollouts})
         self.state.module_pointer[seed.id] = 0
         self.emit(
             ev.SeedEvaluated(seed.id, self.state.mean_val_score(seed.id), self.state.metric_calls)
@@ -100,19 +92,6 @@ class GepaEngine:
         self._emit_frontier(0)
 
     # --- stopping -----------------------------------------------------------------
-
-    def plan_next(self) -> IterationPlan:
-        """What the next iteration will do; pure given the state and the seed."""
-        it = self.state.iteration + 1
-        rng = iteration_rng(self.settings.seed, it)
-        s = self.settings
-        parent = self.state.candidate(
-            select_parent(self.state, s.candidate_selection, rng, s.epsilon)
-        )
-        pointer = self.state.module_pointer.get(parent.id, 0)
-        modules, next_pointer = select_modules(self.modules, s.module_selection, pointer)
-        ids = minibatch(sorted(self.train), s.minibatch_size, s.seed, it)
-        return IterationPlan(it, parent, modules, next_pointer, tuple(self.train[i] for i in ids))
 
     def stop_reason(self) -> str | None:
         """Why the run must stop before the next iteration, or None to go on."""
@@ -132,88 +111,30 @@ class GepaEngine:
 
     def next_iteration_fits(self) -> bool:
         """True if the next iteration's worst case fits in the metric-call budget."""
-        plan = self.plan_next()
-        cached = self.state.train_rollouts.get(plan.parent.id, {})
-        uncached = sum(1 for ex in plan.batch if ex.id not in cached)
-        bound = iteration_cost_bound(uncached, len(plan.batch), len(self.val))
+        proposals = self.mutation.plan(self.state.iteration + 1)
+        bound = max(self.mutation.cost_bound(proposals), len(self.val))
         return self.budget.fits(self.state.metric_calls, bound)
 
     # --- one iteration ------------------------------------------------------------
 
     def step(self) -> None:
-        """Run one iteration (a merge when one is due and possible, else a reflective
+        """Run one iteration (a merge when one is due and possible, else reflective
         mutation) and advance the iteration counter."""
         iteration = self.state.iteration + 1
         calls_before = self.state.metric_calls
         if not self._try_merge(iteration):
-            self._mutate(self.plan_next())
+            self.mutation.run(self.mutation.plan(iteration))
         self.state.iteration = iteration
         spent = self.state.metric_calls > calls_before
         self.state.idle_iterations = 0 if spent else self.state.idle_iterations + 1
 
-    def _mutate(self, plan: IterationPlan) -> None:
-        self.state.module_pointer[plan.parent.id] = plan.next_pointer
-        self.emit(
-            ev.IterationStarted(
-                plan.iteration,
-                plan.parent.id,
-                plan.modules,
-                tuple(ex.id for ex in plan.batch),
-                self.state.metric_calls,
-            )
-        )
-        parent_rollouts = self._parent_rollouts(plan.parent, plan.batch)
-        s = self.settings
-        if s.skip_perfect and all(r.score >= s.perfect_score for r in parent_rollouts):
-            self._skip(plan, "all_perfect", "the parent is perfect on this minibatch")
-            return
-        new_texts = self._reflect(plan, parent_rollouts)
-        if new_texts is None:
-            return
-        child_prompts = {**plan.parent.prompts, **new_texts}
-        child_id = candidate_id(child_prompts)
-        if child_id == plan.parent.id:
-            self._skip(plan, "unchanged", "the reflection returned the same instruction")
-            return
-        if self.state.has(child_id) or child_id in self.state.tried_children:
-            self._skip(plan, "known", f"candidate {child_id} was already proposed")
-            return
-        self.state.tried_children.add(child_id)
-        child_rollouts = self._evaluate(child_id, list(plan.batch), child_prompts)
-        self._decide(plan, child_id, child_prompts, new_texts, parent_rollouts, child_rollouts)
+    # --- merge --------------------------------------------------------------------
 
-    def _decide(
-        self,
-        plan: IterationPlan,
-        child_id: str,
-        child_prompts: dict[str, str],
-        new_texts: dict[str, str],
-        parent_rollouts: list[Rollout],
-        child_rollouts: list[Rollout],
-    ) -> None:
-        parent_sum = sum(r.score for r in parent_rollouts)
-        child_sum = sum(r.score for r in child_rollouts)
-        accepted = child_sum > parent_sum
-        self.emit(
-            ev.ProposalEvaluated(
-                plan.iteration, plan.parent.id, child_id, plan.modules, new_texts,
-                parent_sum, child_sum, accepted, self.state.metric_calls,
-            )
-        )  # fmt: skip
-        if not accepted:
-            return
-        child = Candidate(
-            child_id, child_prompts, (plan.parent.id,), "mutation", plan.iteration,
-            self.state.metric_calls,
-        )  # fmt: skip
-        self.state.train_rollouts[child_id] = {r.example_id: r for r in child_rollouts}
-        self.state.module_pointer[child_id] = plan.next_pointer
-        self._admit(child, plan.iteration)
+    def schedule_merge(self) -> None:
+        """After an accepted mutation: one more merge attempt is due (if merging is on)."""
         s = self.settings
         if s.merge_enabled and self.state.merges_accepted < s.merge_max_invocations:
             self.state.merges_due += 1
-
-    # --- merge --------------------------------------------------------------------
 
     def _try_merge(self, iteration: int) -> bool:
         """Attempt a due merge; False when none is due or no untried merge exists."""
@@ -237,10 +158,11 @@ class GepaEngine:
         first, second = (self.state.val_scores[p] for p in plan.parents)
         subsample = stratified_subsample(first, second, self.settings.merge_subsample, rng)
         by_id = {ex.id: ex for ex in self.val}
-        rollouts = self._evaluate(plan.child_id, [by_id[e] for e in subsample], plan.prompts)
-        known = {r.example_id: r.score for r in rollouts}
+        examples = [by_id[e] for e in subsample]
+        rollouts = self.evaluator.evaluate(plan.prompts, examples)
+        self.charge(plan.child_id, examples, rollouts)
         sums = (sum(first[e] for e in subsample), sum(second[e] for e in subsample))
-        child_sum = sum(known.values())
+        child_sum = sum(r.score for r in rollouts)
         accepted = child_sum >= max(sums)
         self.emit(
             ev.MergeEvaluated(
@@ -256,15 +178,26 @@ class GepaEngine:
         pointers = [self.state.module_pointer.get(p, 0) for p in plan.parents]
         self.state.module_pointer[child.id] = max(pointers)
         self.state.merges_accepted += 1
-        self._admit(child, iteration, known)
+        rest = [ex for ex in self.val if ex.id not in set(subsample)]
+        rest_rollouts = self.evaluator.evaluate(child.prompts, rest)
+        self.charge(child.id, rest, rest_rollouts)
+        self.add_scored(child, iteration, rollouts + rest_rollouts)
 
-    def _admit(
-        self, cand: Candidate, iteration: int, known: dict[str, float] | None = None
-    ) -> None:
-        """Score an accepted candidate on all of val (minus `known` scores) and add it."""
+    # --- shared by seed, mutation and merge ---------------------------------------
+
+    def charge(self, cid: str, examples: Sequence[Example], rollouts: Sequence[Rollout]) -> None:
+        """Count the metric calls of fresh evaluations and report failed examples."""
+        self.state.metric_calls += len(examples)
+        for rollout in rollouts:
+            if rollout.error is not None:
+                self.state.errors += 1
+                self.emit(ev.ExampleFailed(cid, rollout.example_id, rollout.error))
+
+    def add_scored(self, cand: Candidate, iteration: int, rollouts: Sequence[Rollout]) -> None:
+        """Add a candidate with its (already charged) val rollouts; report it and the frontier."""
         before = self.frontier_ids()
-        scores = self._score_on_val(cand, known or {})
-        self.state.add_candidate(cand, scores)
+        scores = {r.example_id: r.score for r in rollouts}
+        self.state.add_candidate(cand, {ex.id: scores[ex.id] for ex in self.val})
         self.emit(
             ev.CandidateAdded(
                 iteration, cand.id, cand.parents, cand.origin,
@@ -274,53 +207,10 @@ class GepaEngine:
         if self.frontier_ids() != before:
             self._emit_frontier(iteration)
 
-    # --- helpers ------------------------------------------------------------------
-
-    def _reflect(self, plan: IterationPlan, rollouts: list[Rollout]) -> dict[str, str] | None:
-        new_texts: dict[str, str] = {}
-        for module in plan.modules:
-            messages = build_reflection_messages(
-                module, plan.parent.prompts[module], rollouts, self.settings.reflection_template
-            )
-            try:
-                reply = self.reflector.complete(messages).text
-            except LMError as exc:
-                self._skip(plan, "reflection_failed", str(exc))
-                return None
-            text = extract_instruction(reply)
-            if text is None:
-                self._skip(plan, "reflection_empty", "the reflection reply held no instruction")
-                return None
-            new_texts[module] = text
-        return new_texts
-
-    def _parent_rollouts(self, parent: Candidate, batch: Sequence[Example]) -> list[Rollout]:
-        cache = self.state.train_rollouts.setdefault(parent.id, {})
-        missing = [ex for ex in batch if ex.id not in cache]
-        if missing:
-            for rollout in self._evaluate(parent.id, missing, parent.prompts):
-                cache[rollout.example_id] = rollout
-        return [cache[ex.id] for ex in batch]
-
-    def _evaluate(self, cid: str, examples: list[Example], prompts: Prompts) -> list[Rollout]:
-        rollouts = self.evaluator.evaluate(prompts, examples)
-        self.state.metric_calls += len(examples)
-        for rollout in rollouts:
-            if rollout.error is not None:
-                self.state.errors += 1
-                self.emit(ev.ExampleFailed(cid, rollout.example_id, rollout.error))
-        return rollouts
-
-    def _score_on_val(self, cand: Candidate, known: dict[str, float]) -> dict[str, float]:
-        missing = [ex for ex in self.val if ex.id not in known]
-        rollouts = self._evaluate(cand.id, missing, cand.prompts)
-        scores = {**known, **{r.example_id: r.score for r in rollouts}}
-        return {ex.id: scores[ex.id] for ex in self.val}
-
-    def _skip(self, plan: IterationPlan, reason: str, detail: str) -> None:
+    def skip(self, p: Proposal, reason: str, detail: str) -> None:
         self.emit(
             ev.IterationSkipped(
-                plan.iteration, plan.parent.id, reason, detail, self.state.metric_calls
+                p.iteration, p.parent.id, reason, detail, self.state.metric_calls, p.index
             )
         )
 

@@ -25,6 +25,7 @@ class IterationStarted:
     modules: tuple[str, ...]
     minibatch: tuple[str, ...]
     metric_calls: int
+    proposal: int = 0
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class IterationSkipped:
     reason: str
     detail: str = ""
     metric_calls: int = 0
+    proposal: int = 0
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class ProposalEvaluated:
     child_minibatch_score: float
     accepted: bool
     metric_calls: int
+    proposal: int = 0
 
 
 @dataclass(frozen=True)

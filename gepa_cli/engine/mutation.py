@@ -1,0 +1,218 @@
+"""Reflective mutation, K proposals at a time (`search.parallel_proposals`).
+
+Each proposal selects its own parent and minibatch from `(seed, iteration, k)`;
+the phases run concurrently across proposals (parent minibatches, reflections for
+every module, child minibatches, val scoring of accepted children), while every
+state change and event happens afterwards in proposal order, so a run is
+reproducible for a given seed and K. With K = 1 nothing runs in a thread.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from gepa_cli.engine import events as ev
+from gepa_cli.engine.budget import iteration_cost_bound
+from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
+from gepa_cli.engine.sampler import iteration_rng, minibatch
+from gepa_cli.engine.selection import select_modules, select_parent
+from gepa_cli.engine.state import Candidate, candidate_id
+from gepa_cli.engine.types import Example, Rollout
+from gepa_cli.lm.base import LMError
+
+if TYPE_CHECKING:
+    from gepa_cli.engine.engine import GepaEngine
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def run_all(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`fn` over `items`, concurrently when there is more than one; results in order."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+        return list(pool.map(fn, items))
+
+
+@dataclass
+class Proposal:
+    """One proposal of an iteration, filled in phase by phase."""
+
+    iteration: int
+    index: int
+    parent: Candidate
+    modules: tuple[str, ...]
+    next_pointer: int
+    batch: tuple[Example, ...]
+    parent_rollouts: list[Rollout] = field(default_factory=list)
+    new_texts: dict[str, str] = field(default_factory=dict)
+    child_id: str = ""
+    child_rollouts: list[Rollout] = field(default_factory=list)
+    done: bool = False
+
+    @property
+    def child_prompts(self) -> dict[str, str]:
+        return {**self.parent.prompts, **self.new_texts}
+
+
+class ReflectiveMutation:
+    """Plans and runs the reflective proposals of one iteration for a `GepaEngine`."""
+
+    def __init__(self, engine: GepaEngine) -> None:
+        self.engine = engine
+
+    def plan(self, iteration: int) -> list[Proposal]:
+        """The iteration's proposals; pure given the state and the seed."""
+        e, s = self.engine, self.engine.settings
+        k_total = max(1, s.parallel_proposals)
+        pointers = dict(e.state.module_pointer)
+        train_ids = sorted(e.train)
+        proposals = []
+        for k in range(k_total):
+            rng = (
+                iteration_rng(s.seed, iteration)
+                if k_total == 1
+                else random.Random(f"gepa-iteration:{s.seed}:{iteration}:{k}")
+            )
+            parent = e.state.candidate(
+                select_parent(e.state, s.candidate_selection, rng, s.epsilon)
+            )
+            pointer = pointers.get(parent.id, 0)
+            modules, nxt = select_modules(e.modules, s.module_selection, pointer)
+            pointers[parent.id] = nxt
+            ids = minibatch(train_ids, s.minibatch_size, s.seed, (iteration - 1) * k_total + k + 1)
+            batch = tuple(e.train[i] for i in ids)
+            proposals.append(Proposal(iteration, k, parent, modules, nxt, batch))
+        return proposals
+
+    def cost_bound(self, proposals: Sequence[Proposal]) -> int:
+        """The most metric calls these proposals can spend."""
+        missing = {(p.parent.id, ex.id) for p in proposals for ex in p.batch}
+        missing -= {
+            (cid, eid) for cid, rows in self.engine.state.train_rollouts.items() for eid in rows
+        }
+        val = len(self.engine.val)
+        return len(missing) + sum(iteration_cost_bound(0, len(p.batch), val) for p in proposals)
+
+    def run(self, proposals: list[Proposal]) -> None:
+        e = self.engine
+        for p in proposals:
+            e.state.module_pointer[p.parent.id] = p.next_pointer
+            e.emit(
+                ev.IterationStarted(
+                    p.iteration, p.parent.id, p.modules, tuple(x.id for x in p.batch),
+                    e.state.metric_calls, p.index,
+                )
+            )  # fmt: skip
+        self._parent_phase(proposals)
+        live = [p for p in proposals if not self._skip_perfect(p)]
+        self._reflect_phase(live)
+        live = [p for p in live if not p.done and self._new_child(p)]
+        self._child_phase(live)
+        accepted = [p for p in live if self._decide(p)]
+        self._admit_phase(accepted)
+
+    # --- phases -------------------------------------------------------------------
+
+    def _parent_phase(self, proposals: list[Proposal]) -> None:
+        e = self.engine
+        wanted: dict[str, list[Example]] = {}
+        for p in proposals:
+            cache = e.state.train_rollouts.setdefault(p.parent.id, {})
+            queue = wanted.setdefault(p.parent.id, [])
+            queue.extend(x for x in p.batch if x.id not in cache and x not in queue)
+        jobs = [(cid, batch) for cid, batch in wanted.items() if batch]
+        prompts = {p.parent.id: p.parent.prompts for p in proposals}
+        results = run_all(lambda job: e.evaluator.evaluate(prompts[job[0]], job[1]), jobs)
+        for (cid, batch), rollouts in zip(jobs, results, strict=True):
+            e.charge(cid, batch, rollouts)
+            e.state.train_rollouts[cid].update({r.example_id: r for r in rollouts})
+        for p in proposals:
+            cache = e.state.train_rollouts[p.parent.id]
+            p.parent_rollouts = [cache[x.id] for x in p.batch]
+
+    def _skip_perfect(self, p: Proposal) -> bool:
+        s = self.engine.settings
+        if s.skip_perfect and all(r.score >= s.perfect_score for r in p.parent_rollouts):
+            self.engine.skip(p, "all_perfect", "the parent is perfect on this minibatch")
+            return True
+        return False
+
+    def _reflect_phase(self, proposals: list[Proposal]) -> None:
+        e = self.engine
+        jobs = [(p, m) for p in proposals for m in p.modules]
+
+        def reflect(job: tuple[Proposal, str]) -> str | LMError:
+            p, module = job
+            messages = build_reflection_messages(
+                module, p.parent.prompts[module], p.parent_rollouts, e.settings.reflection_template
+            )
+            try:
+                return e.reflector.complete(messages).text
+            except LMError as exc:
+                return exc
+
+        for (p, module), reply in zip(jobs, run_all(reflect, jobs), strict=True):
+            if p.done:
+                continue
+            if isinstance(reply, LMError):
+                p.done = True
+                e.skip(p, "reflection_failed", str(reply))
+                continue
+            text = extract_instruction(reply)
+            if text is None:
+                p.done = True
+                e.skip(p, "reflection_empty", "the reflection reply held no instruction")
+                continue
+            p.new_texts[module] = text
+
+    def _new_child(self, p: Proposal) -> bool:
+        e = self.engine
+        p.child_id = candidate_id(p.child_prompts)
+        if p.child_id == p.parent.id:
+            e.skip(p, "unchanged", "the reflection returned the same instruction")
+            return False
+        if e.state.has(p.child_id) or p.child_id in e.state.tried_children:
+            e.skip(p, "known", f"candidate {p.child_id} was already proposed")
+            return False
+        e.state.tried_children.add(p.child_id)
+        return True
+
+    def _child_phase(self, proposals: list[Proposal]) -> None:
+        e = self.engine
+        results = run_all(lambda p: e.evaluator.evaluate(p.child_prompts, p.batch), proposals)
+        for p, rollouts in zip(proposals, results, strict=True):
+            e.charge(p.child_id, p.batch, rollouts)
+            p.child_rollouts = rollouts
+
+    def _decide(self, p: Proposal) -> bool:
+        e = self.engine
+        parent_sum = sum(r.score for r in p.parent_rollouts)
+        child_sum = sum(r.score for r in p.child_rollouts)
+        accepted = child_sum > parent_sum
+        e.emit(
+            ev.ProposalEvaluated(
+                p.iteration, p.parent.id, p.child_id, p.modules, dict(p.new_texts),
+                parent_sum, child_sum, accepted, e.state.metric_calls, p.index,
+            )
+        )  # fmt: skip
+        return accepted
+
+    def _admit_phase(self, proposals: list[Proposal]) -> None:
+        e = self.engine
+        results = run_all(lambda p: e.evaluator.evaluate(p.child_prompts, e.val), proposals)
+        for p, rollouts in zip(proposals, results, strict=True):
+            child = Candidate(
+                p.child_id, p.child_prompts, (p.parent.id,), "mutation", p.iteration,
+                e.state.metric_calls,
+            )  # fmt: skip
+            e.charge(p.child_id, e.val, rollouts)
+            e.state.train_rollouts[p.child_id] = {r.example_id: r for r in p.child_rollouts}
+            e.state.module_pointer[p.child_id] = p.next_pointer
+            e.add_scored(child, p.iteration, rollouts)
+            e.schedule_merge()

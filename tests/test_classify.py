@@ -61,3 +61,11 @@ def test_labels_file_json_or_lines(tmp_path):
     assert build_classify_task({"labels_file": str(as_lines)}, ["m"]).labels == ("a", "b")
     with pytest.raises(TaskConfigError, match="labels_file"):
         build_classify_task({"labels_file": str(tmp_path / "missing.json")}, ["m"])
+
+
+def test_feedback_quotes_the_examples_rationale():
+    task = build_classify_task({"labels": LABELS}, ["route"])
+    why = "Enterprise customers always go to key_accounts."
+    ex = Example("e1", {"input": "hi", "answer": "key_accounts", "rationale": why})
+    assert task.score(ex, TaskOutput("billing")).feedback.endswith(f"Why: {why}")
+    assert why in task.score(ex, TaskOutput("key_accounts")).feedback

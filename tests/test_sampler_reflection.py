@@ -53,6 +53,12 @@ def test_budget_arithmetic():
         ("Just do X.", "Just do X."),
         ("New instruction: Do X.", "Do X."),
         ("```\n\n```", None),
+        (
+            "Rules:\n"
+            + "- If the input mentions refunds, answer billing.\n" * 6
+            + "```\nbilling\n```",
+            "Rules:\n" + ("- If the input mentions refunds, answer billing.\n" * 6) + "billing",
+        ),
         ("   ", None),
     ],
 )

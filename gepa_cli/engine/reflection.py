@@ -22,26 +22,32 @@ SYSTEM_PROMPT = (
 )
 
 DEFAULT_TEMPLATE = """\
-A step named "{module}" of a program is given this instruction:
+You are improving the instruction of the step "{module}" in a language-model program.
 
+The current instruction:
 ```
 {instruction}
 ```
 
-Below are inputs the step received, the output it produced, and feedback on each result. \
-The feedback tells what was wrong and what the right answer was.
+How the step did on some inputs: what it received, what it produced, and feedback on \
+each result.
 
 {examples}
 
-Your job: write an improved instruction for the step "{module}".
-The improved instruction must:
-1. Say what the task is and what the input looks like.
-2. Write down every rule, fact and answer format that the feedback reveals, stated generally, \
-so that the step gets these inputs and similar new inputs right.
-3. Keep whatever in the current instruction already works.
-4. Not copy the example inputs; state the rules behind them instead.
+Write an improved instruction.
+- The feedback tells the right output and often explains why. Those explanations, and \
+any facts of the domain the feedback mentions, are the rules the step must learn: copy \
+each one into the instruction as a general rule.
+- Where the feedback gives no reason, find what in the input decides the right output \
+(a word, a phrase, a kind of request) and write that as a rule, like "If the input ..., \
+answer ...". Never quote one example.
+- Keep every rule of the current instruction that still holds.
 
-Reply with the complete new instruction inside a single ``` fenced block, and nothing else."""
+Write the instruction as: one or two sentences saying what the task is; then the line \
+"Rules:" with one rule per line, each starting with "- "; then one sentence saying \
+exactly what the output must look like.
+
+Reply with only the improved instruction inside one ``` fenced block."""
 
 MAX_FIELD_CHARS = 1500
 
@@ -79,18 +85,22 @@ def build_reflection_messages(
 
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
+_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~).*$\n?", re.MULTILINE)
 _LABEL = re.compile(r"^(new |improved )?instruction\s*:\s*", re.IGNORECASE)
 
 
 def extract_instruction(reply: str) -> str | None:
     """The text between the first and last fence (a lone fence: everything after it;
-    no fence: the whole reply). None when nothing usable remains."""
+    no fence: the whole reply). When the fenced part is tiny next to the text around
+    it (a small model fencing only an example output), the whole reply without its
+    fence lines is taken instead. None when nothing usable remains."""
     fences = list(_FENCE.finditer(reply))
     if len(fences) >= 2:
-        start = (
-            reply.index("\n", fences[0].start()) + 1 if "\n" in reply[fences[0].start() :] else 0
-        )
+        start = reply.index("\n", fences[0].start()) + 1
         text = reply[start : fences[-1].start()]
+        outside = reply[: fences[0].start()] + reply[fences[-1].end() :]
+        if len(outside.strip()) > 200 and len(text.strip()) * 4 < len(outside.strip()):
+            text = _FENCE_LINE.sub("", reply)
     elif len(fences) == 1:
         after = reply[fences[0].end() :]
         text = after.split("\n", 1)[1] if "\n" in after else ""

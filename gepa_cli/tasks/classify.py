@@ -1,7 +1,9 @@
 """The `classify` task: one module that answers with one label from a fixed set.
 
 Options: `labels` (a list of label strings) or `labels_file` (a JSON list or one
-label per line; relative to the config file). A reply counts as the
+label per line; relative to the config file). When an example has a `rationale`
+field (why its label is right), the feedback quotes it, as math feedback quotes
+the reference solution: that is what lets reflection write the policy down. A reply counts as the
 label it names: the whole reply after normalization (case, quotes, spaces vs
 underscores), or the single label it mentions. Feedback names the gold label and
 what the reply said, which is what lets reflection write the labelling policy down.
@@ -61,16 +63,19 @@ class ClassifyTask:
         gold = str(example.data["answer"])
         predicted = predicted_label(output.output, self.labels)
         shown = output.output.strip()[:200] or "(empty)"
+        rationale = str(example.data.get("rationale") or "").strip()
+        why = f" Why: {rationale}" if rationale else ""
         if predicted is not None and normalize_label(predicted) == normalize_label(gold):
-            return Score(1.0, f"Correct: the label is '{gold}'.")
+            return Score(1.0, f"Correct: the label is '{gold}'.{why}")
         if predicted is None:
             return Score(
                 0.0,
                 f"Wrong: the correct label is '{gold}'. The response '{shown}' did not name "
-                f"exactly one of the labels ({', '.join(self.labels)}); reply with the label only.",
+                f"exactly one of the labels ({', '.join(self.labels)}); reply with the label "
+                f"only.{why}",
             )
         return Score(
-            0.0, f"Wrong: the correct label is '{gold}', but the response chose '{predicted}'."
+            0.0, f"Wrong: the correct label is '{gold}', but the response chose '{predicted}'.{why}"
         )
 
 

@@ -66,6 +66,16 @@ MOBILE = [
 ]
 OPENERS = ["", "Hi, ", "Hello team, ", "Good morning. ", "Hey there! "]
 LABELS = ["billing", "identity", "mobile", "key_accounts", "legal", "general"]
+RATIONALE = {
+    "key_accounts": "Enterprise plan customers always go to key_accounts, whatever they ask.",
+    "legal": "Requests to export, copy or delete personal data go to legal.",
+    "mobile": "Problems that happen in the iOS or Android app go to mobile, whatever the topic.",
+    "identity": "Log-in, password, two-factor and single sign-on problems go to identity.",
+    "billing": "Charges, invoices, refunds and payment details go to billing.",
+    "general": "Questions and feedback that fit no other team go to general.",
+}
+"""The policy line behind each label: what a support lead would write in a routing log.
+The classify task shows it in its feedback, as a reference solution is shown for math."""
 
 
 def route(topic: str, enterprise: bool, mobile: bool) -> str:
@@ -105,7 +115,8 @@ def generate(seed: int = 0) -> list[dict[str, str]]:
             text = message(rng, topic, enterprise, mobile)
             if text not in seen:
                 seen.add(text)
-                rows.append({"input": text, "answer": route(topic, enterprise, mobile)})
+                label = route(topic, enterprise, mobile)
+                rows.append({"input": text, "answer": label, "rationale": RATIONALE[label]})
                 break
     return rows
 

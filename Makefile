@@ -33,8 +33,12 @@ fmt: install
 	$(BIN)/ruff format gepa_cli tests
 	$(BIN)/ruff check --fix gepa_cli tests
 
+## Benchmarks against the reference `gepa` package (installed only in .venv-bench); writes bench/RESULTS.md.
 bench: install
-	$(BIN)/python -m bench
+	test -x .venv-bench/bin/python || python3 -m venv .venv-bench
+	.venv-bench/bin/python -c "import importlib.metadata as m, gepa_cli; assert m.version('gepa') == '0.1.4'" 2>/dev/null \
+		|| .venv-bench/bin/pip install --quiet --disable-pip-version-check -e . gepa==0.1.4
+	.venv-bench/bin/python -m bench --product-python $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

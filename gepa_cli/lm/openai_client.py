@@ -63,6 +63,28 @@ def endpoint_semaphore(base_url: str | None, limit: int) -> threading.BoundedSem
         return semaphore
 
 
+_clients: dict[tuple[str, str, float], openai.OpenAI] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(api_key: str, base_url: str, timeout: float) -> openai.OpenAI:
+    """One `openai.OpenAI` (and so one connection pool) per endpoint, key and timeout.
+
+    Building a client costs tens of milliseconds (an SSL context even for http); the
+    task and reflection roles on one server share it. The key is only a dict key in
+    memory, never logged or stored.
+    """
+    key = (api_key, base_url.rstrip("/"), timeout)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = openai.OpenAI(
+                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
+            )
+            _clients[key] = client
+        return client
+
+
 @dataclass(frozen=True)
 class _Attempt:
     """The outcome of one HTTP request: a completion, or an error and whether to retry."""
@@ -121,11 +143,8 @@ class OpenAIChatLM:
                 "or give a base_url for a server that needs none)"
             )
         else:
-            self._client = openai.OpenAI(
-                api_key=api_key or PLACEHOLDER_API_KEY,
-                base_url=base_url or DEFAULT_BASE_URL,
-                timeout=request_timeout,
-                max_retries=0,
+            self._client = shared_client(
+                api_key or PLACEHOLDER_API_KEY, base_url or DEFAULT_BASE_URL, request_timeout
             )
 
     def __repr__(self) -> str:

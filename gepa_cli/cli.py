@@ -32,6 +32,11 @@ SetOption = Annotated[
 DisplayOption = Annotated[
     str | None, typer.Option("--display", help="rich | plain | none (default: rich on a terminal).")
 ]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option("--no-cache", help="No response cache (the same as --set runtime.cache=false)."),
+]
+NO_CACHE_OVERRIDE = "runtime.cache=false"
 
 
 def _bad_input_errors() -> tuple[type[BaseException], ...]:
@@ -49,6 +54,12 @@ def _bad_input_errors() -> tuple[type[BaseException], ...]:
     )  # fmt: skip
 
 
+def _interrupt_errors() -> tuple[type[BaseException], ...]:
+    from gepa_cli.runner import RunInterrupted
+
+    return (RunInterrupted,)
+
+
 def _runtime_errors() -> tuple[type[BaseException], ...]:
     from gepa_cli.lm.base import LMError
     from gepa_cli.runner import RunFailure
@@ -56,8 +67,14 @@ def _runtime_errors() -> tuple[type[BaseException], ...]:
     return (RunFailure, LMError, OSError)
 
 
+def one_line(message: str) -> str:
+    """`message` on one printable line: line breaks and other control characters (which
+    may come from a path or value the user gave) are shown escaped."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in message)
+
+
 def _fail(code: int, message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {one_line(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -71,6 +88,8 @@ def error_boundary() -> Iterator[None]:
         yield
     except _bad_input_errors() as exc:
         raise _fail(2, str(exc)) from None
+    except _interrupt_errors() as exc:
+        raise _fail(130, str(exc)) from None
     except _runtime_errors() as exc:
         raise _fail(1, str(exc) or type(exc).__name__) from None
     except KeyboardInterrupt:
@@ -96,6 +115,12 @@ def _report(result: Any) -> None:
         )
         typer.echo(str(result.run_dir))
         raise typer.Exit(130)
+    if summary.get("stopped_because") == "stop_file":
+        typer.echo(
+            f"stopped by the STOP file; checkpoint saved. "
+            f"Resume with: gepa resume {result.run_dir}",
+            err=True,
+        )
     typer.echo(str(result.run_dir))
 
 
@@ -110,14 +135,16 @@ def run_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check everything, spend nothing.")
     ] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Optimize the prompts of the experiment described by CONFIG."""
     from gepa_cli.config import load_config
     from gepa_cli.runner import start_run
 
     kind = _display_kind(display)
+    overrides = [*(set_ or []), *([NO_CACHE_OVERRIDE] if no_cache else [])]
     with error_boundary():
-        cfg = load_config(config, set_ or [])
+        cfg = load_config(config, overrides)
         if dry_run:
             from gepa_cli.validation import describe_plan
 
@@ -132,13 +159,19 @@ def resume_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory with a checkpoint.")],
     set_: SetOption = None,
     display: DisplayOption = None,
+    no_cache: NoCacheOption = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Resume even though the task or data changed since."),
+    ] = False,
 ) -> None:
     """Continue a stopped run from its checkpoint (raise the budget with --set)."""
     from gepa_cli.runner import resume_run
 
     kind = _display_kind(display)
+    overrides = [*(set_ or []), *([NO_CACHE_OVERRIDE] if no_cache else [])]
     with error_boundary():
-        result = resume_run(run_dir, set_ or [], kind)
+        result = resume_run(run_dir, overrides, kind, force=force)
     _report(result)
 
 
@@ -146,13 +179,26 @@ def resume_command(
 def validate_command(
     config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
     set_: SetOption = None,
+    ping: Annotated[
+        bool,
+        typer.Option("--ping", help="Also send one tiny request to each model endpoint."),
+    ] = False,
 ) -> None:
-    """Check a config, its task and its data without calling any model."""
+    """Check a config, its task, data and models without calling any model (unless --ping)."""
     from gepa_cli.config import load_config
-    from gepa_cli.validation import describe_plan
+    from gepa_cli.validation import describe_plan, ping_models
 
     with error_boundary():
-        typer.echo(describe_plan(load_config(config, set_ or []), config.parent))
+        cfg = load_config(config, set_ or [])
+        typer.echo(describe_plan(cfg, config.parent))
+        if not ping:
+            return
+        results = ping_models(cfg)
+        typer.echo("\n".join(f"# {result.line()}" for result in results))
+    down = [result for result in results if not result.reachable]
+    if down:
+        names = ", ".join("+".join(result.roles) for result in down)
+        raise _fail(1, f"unreachable model endpoint ({names}): {down[0].detail}")
 
 
 @app.command("show-frontier")

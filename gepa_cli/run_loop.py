@@ -1,8 +1,20 @@
-"""The outer loop of one run: seed scoring, iterations until a stop reason,
-a checkpoint after every iteration, and the closing summary with test scores."""
+"""The outer loop of one run: seed scoring, iterations until a stop reason, a
+checkpoint after every completed step, and the closing summary with test scores.
+
+A step is committed (checkpointed) only when it ran healthily. When the model is
+out (nearly every evaluation of the step failed, or a model failed call after
+call), the step is thrown away: the run rolls back to the last checkpoint, writes
+the summary and raises `RunFailure`, so `gepa resume` replays that step once the
+model is back, exactly as an uninterrupted run would have run it.
+
+Each checkpoint records the size of events.jsonl; a resume cuts the log back to
+it, so the events of an unfinished step (and the closing RunFinished, logged
+after the last checkpoint) are replaced by those of the replay, not duplicated.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,19 +26,28 @@ from gepa_cli.engine.engine import GepaEngine
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example, Prompts
 from gepa_cli.evaluation import ConcurrentEvaluator
+from gepa_cli.fingerprint import FINGERPRINT_KEY
 from gepa_cli.lm.cache import CachedLM
 from gepa_cli.lm.usage import UsageMeter
 from gepa_cli.model_wiring import ModelSet
 from gepa_cli.rundir import RunDir
-from gepa_cli.stopping import Clock, StopSignals, external_stop_reason
+from gepa_cli.stopping import (
+    Clock,
+    EvaluationWatch,
+    FailFastLM,
+    StopSignals,
+    external_stop_reason,
+)
 
-OUTAGE_MIN_EVALS = 3
-OUTAGE_ERROR_SHARE = 0.9
 INTERRUPTS = ("sigint", "sigterm")
 
 
 class RunFailure(Exception):
     """The run cannot go on (e.g. the model is unreachable); the checkpoint is kept."""
+
+
+class RunInterrupted(Exception):
+    """A second Ctrl-C stopped the run mid-step; the last checkpoint is kept."""
 
 
 @dataclass(frozen=True)
@@ -43,46 +64,60 @@ class RunResult:
     interrupted: bool
 
 
+@dataclass(frozen=True)
+class RunParts:
+    """Everything a run loop works with, wired by the runner."""
+
+    cfg: ExperimentConfig
+    rundir: RunDir
+    splits: Splits
+    models: ModelSet
+    guards: Mapping[str, FailFastLM]  # role -> the fail-fast guard inside that role's model
+    evaluator: ConcurrentEvaluator
+    display: Display
+    meter: UsageMeter
+    fingerprint: Mapping[str, Any]
+
+
 class RunLoop:
     """Drives a `GepaEngine` to a stop and keeps the run directory current."""
 
     def __init__(
-        self,
-        cfg: ExperimentConfig,
-        rundir: RunDir,
-        splits: Splits,
-        models: ModelSet,
-        evaluator: ConcurrentEvaluator,
-        display: Display,
-        meter: UsageMeter,
-        state: EngineState | None,
-        extra: dict[str, Any],
+        self, parts: RunParts, state: EngineState | None, extra: Mapping[str, Any]
     ) -> None:
         from gepa_cli.runner import engine_settings
 
-        self.cfg, self.rundir, self.splits = cfg, rundir, splits
-        self.evaluator, self.display, self.meter = evaluator, display, meter
-        self.models = models
-        for role, lm in (("task", models.task), ("reflection", models.reflection)):
+        self.parts = parts
+        self.cfg, self.rundir, self.splits = parts.cfg, parts.rundir, parts.splits
+        for role, lm in (("task", parts.models.task), ("reflection", parts.models.reflection)):
             if isinstance(lm, CachedLM):
                 lm.restore(extra.get("cache_samples", {}).get(role, {}))
         self.last_error = "unknown"
         self.clock = Clock(float(extra.get("elapsed_s", 0.0)))
+        self.watch = EvaluationWatch(parts.evaluator)
         self.engine = GepaEngine(
-            engine_settings(cfg), list(cfg.task.prompts), splits.train, splits.val,
-            evaluator, models.reflection, emit=self._emit, state=state,
+            engine_settings(parts.cfg), list(parts.cfg.task.prompts), parts.splits.train,
+            parts.splits.val, self.watch, parts.models.reflection, emit=self._emit,
+            state=state,
         )  # fmt: skip
 
     def _emit(self, event: ev.Event) -> None:
         if isinstance(event, ev.ExampleFailed):
             self.last_error = event.error
         self.rundir.append_event(event)
-        self.display.handle(event)
+        self.parts.display.handle(event)
 
     def run(self) -> RunResult:
-        with StopSignals() as signals:
-            self._seed()
-            reason = self._iterate(signals)
+        try:
+            with StopSignals() as signals:
+                self._seed()
+                reason = self._iterate(signals)
+        except KeyboardInterrupt:
+            self.parts.display.finish({"stopped_because": "interrupted"})
+            raise RunInterrupted(
+                f"interrupted mid-step; the last checkpoint is kept. "
+                f"Resume with: gepa resume {self.rundir.path}"
+            ) from None
         interrupted = reason in INTERRUPTS
         summary = self._finish(reason, score_test=not interrupted)
         return RunResult(self.rundir.path, summary, interrupted)
@@ -90,9 +125,9 @@ class RunLoop:
     def _seed(self) -> None:
         if self.engine.seeded:
             return
+        self.watch.begin_step()
         self.engine.score_seed(self.cfg.task.prompts)
-        self._check_outage(0, len(self.splits.val), 0, "scoring the seed")
-        self._checkpoint()
+        self._commit_or_fail("while scoring the seed")
 
     def _iterate(self, signals: StopSignals) -> str:
         while True:
@@ -104,67 +139,107 @@ class RunLoop:
             )
             if reason is not None:
                 return reason
-            calls, errors = self.engine.state.metric_calls, self.engine.state.errors
+            self.watch.begin_step()
             self.engine.step()
-            self._checkpoint()
-            self._check_outage(calls, self.engine.state.metric_calls, errors, "this iteration")
+            self._commit_or_fail(f"in iteration {self.engine.state.iteration}")
 
-    def _check_outage(
-        self, calls_before: int, calls_after: int, errors_before: int, what: str
-    ) -> None:
-        evaluated = calls_after - calls_before
-        failed = self.engine.state.errors - errors_before
-        if evaluated >= OUTAGE_MIN_EVALS and failed >= OUTAGE_ERROR_SHARE * evaluated:
-            self._finish("outage", score_test=False)
-            raise RunFailure(
-                f"{failed} of {evaluated} evaluations failed in {what} "
-                f"(last error: {self.last_error}); the checkpoint is saved, "
-                f"fix the cause and run: gepa resume {self.rundir.path}"
-            )
+    # --- committing a step, or rolling it back -----------------------------------------
+
+    def _commit_or_fail(self, where: str) -> None:
+        cause = self._outage_cause(where)
+        if cause is None:
+            self._checkpoint()
+            return
+        self._rollback()
+        kept = (
+            f"the checkpoint after iteration {self.engine.state.iteration} is kept"
+            if self.engine.seeded
+            else "nothing was scored yet"
+        )
+        message = (
+            f"model outage: {cause}; this step was not saved and {kept}. "
+            f"Fix the cause, then run: gepa resume {self.rundir.path}"
+        )
+        self._finish("outage", score_test=False, commit=False, error=message)
+        raise RunFailure(message)
+
+    def _outage_cause(self, where: str) -> str | None:
+        failures = self.watch.outage()
+        if failures is not None:
+            return f"{failures} {where} (last error: {self.last_error})"
+        for role, guard in self.parts.guards.items():
+            if guard.tripped:
+                return (
+                    f"the {role} model failed {guard.limit} calls in a row {where} "
+                    f"(last error: {guard.last_error})"
+                )
+        return None
+
+    def _rollback(self) -> None:
+        """Put the engine back to the state of the last checkpoint (or before the seed)."""
+        state = self.rundir.load_checkpoint()[0] if self.rundir.has_checkpoint else EngineState()
+        self.engine.state = state
 
     def _checkpoint(self) -> None:
         extra = {
-            "usage": self.meter.snapshot(),
+            "usage": self.parts.meter.snapshot(),
             "elapsed_s": round(self.clock.elapsed(), 3),
             "cache_samples": self._cache_samples(),
+            FINGERPRINT_KEY: dict(self.parts.fingerprint),
+            "events_bytes": self.rundir.events_size(),
         }
         self.rundir.save_checkpoint(self.engine.state, extra)
         self.rundir.save_views(self.engine.state, [ex.id for ex in self.splits.val])
 
     def _cache_samples(self) -> dict[str, dict[str, int]]:
         """The response cache's per-request sample counters, so a resume replays them."""
-        lms = {"task": self.models.task, "reflection": self.models.reflection}
+        models = self.parts.models
+        lms = {"task": models.task, "reflection": models.reflection}
         return {role: lm.snapshot() for role, lm in lms.items() if isinstance(lm, CachedLM)}
 
-    def _finish(self, reason: str, score_test: bool) -> dict[str, Any]:
+    # --- the end ------------------------------------------------------------------------
+
+    def _finish(
+        self, reason: str, score_test: bool, commit: bool = True, error: str | None = None
+    ) -> dict[str, Any]:
+        if commit:
+            self._checkpoint()
         state = self.engine.state
-        best = state.best_id()
-        self.engine.emit(
-            ev.RunFinished(
-                reason, best, state.mean_val_score(best), state.metric_calls, state.iteration
+        if state.candidates:  # logged after the checkpoint: a resume drops it and goes on
+            best = state.best_id()
+            self.engine.emit(
+                ev.RunFinished(
+                    reason, best, state.mean_val_score(best), state.metric_calls, state.iteration
+                )
             )
-        )
-        self._checkpoint()
         summary = self._summary(reason, score_test)
+        if error is not None:
+            summary["error"] = error
         self.rundir.write_summary(summary)
-        self.display.finish(summary)
+        self.parts.display.finish(summary)
         return summary
 
     def _summary(self, reason: str, score_test: bool) -> dict[str, Any]:
-        state = self.engine.state
-        best, seed = state.best_id(), state.seed_id()
-        test = self._test_scores(seed, best) if score_test and self.splits.test else None
+        state, meter = self.engine.state, self.parts.meter
+        best = state.best_id() if state.candidates else None
+        seed = state.seed_id() if state.candidates else None
+        test = None
+        if score_test and self.splits.test and best is not None and seed is not None:
+            test = self._test_scores(seed, best)
+        usage = meter.snapshot()
         return {
             "best_candidate": best,
-            "best_val_score": state.mean_val_score(best),
+            "best_val_score": state.mean_val_score(best) if best else None,
             "seed_candidate": seed,
-            "seed_val_score": state.mean_val_score(seed),
+            "seed_val_score": state.mean_val_score(seed) if seed else None,
             "test": test,
             "metric_calls": state.metric_calls,
             "max_metric_calls": self.cfg.budget.max_metric_calls,
-            "lm_calls": self.meter.total_calls(),
-            "lm_calls_cached": self.meter.total_cached_calls(),
-            "tokens": self.meter.snapshot(),
+            "lm_calls": meter.total_calls(),
+            "lm_calls_cached": meter.total_cached_calls(),
+            "lm_errors": {role: row.get("errors", 0) for role, row in usage.items()},
+            "lm_retries": {role: row.get("retries", 0) for role, row in usage.items()},
+            "tokens": usage,
             "cost_usd": None,
             "candidates": len(state.candidates),
             "iterations": state.iteration,
@@ -184,5 +259,5 @@ class RunLoop:
         return {"seed": seed_mean, "best": best_mean, "n": len(test)}
 
     def _mean_on(self, prompts: Prompts, examples: list[Example]) -> float:
-        rollouts = self.evaluator.evaluate(prompts, examples)
+        rollouts = self.parts.evaluator.evaluate(prompts, examples)
         return sum(r.score for r in rollouts) / len(rollouts) if rollouts else 0.0

@@ -1,5 +1,6 @@
-"""The run directory (DESIGN §4): creating and opening it, atomic writes of the
-checkpoint and the derived views, the append-only event log, and the loading
+"""The run directory (DESIGN §4): creating and opening it, the lock that keeps a
+second process out, atomic writes of the checkpoint and the derived views, the
+append-only event log (cut back to the checkpoint on resume), and the loading
 helpers that `resume`, `show-frontier` and `export-prompt` use.
 
 Nothing here receives API keys or dumps the environment: the files hold the
@@ -8,6 +9,7 @@ resolved config, the engine state and what is derived from it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -37,6 +39,8 @@ SUMMARY_FILE = "summary.json"
 EVENTS_FILE = "events.jsonl"
 CACHE_FILE = "cache.sqlite"
 BEST_DIR = "best"
+LOCK_FILE = ".lock"
+STOP_FILE = "STOP"
 
 _RESERVED_CHECKPOINT_KEYS = frozenset({"schema_version", "engine"})
 
@@ -57,6 +61,25 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+class RunLock:
+    """An exclusive `flock` on the run directory's lock file; the OS drops it when the
+    process ends, even on SIGKILL."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
 
 
 def _json_line(obj: Any) -> str:
@@ -112,6 +135,27 @@ class RunDir:
             raise RunDirError(f"{path}: not a run directory (no config.yaml or checkpoint.json)")
         return RunDir(path)
 
+    def lock(self) -> RunLock:
+        """Hold the run directory for this process; RunDirError if another one holds it."""
+        path = self.file(LOCK_FILE)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunDirError(f"{path}: cannot open the lock file ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise RunDirError(
+                f"{self.path} is in use by another gepa process{who}; wait for it to end, "
+                f"or stop it cleanly with: touch {self.file(STOP_FILE)}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        return RunLock(fd)
+
     # --- paths ------------------------------------------------------------------------
 
     def file(self, name: str) -> Path:
@@ -143,7 +187,27 @@ class RunDir:
             raise RunDirError(f"{path}: expected a mapping at the top level")
         return raw
 
+    @property
+    def has_checkpoint(self) -> bool:
+        return self.file(CHECKPOINT_FILE).is_file()
+
+    def clear_stop_request(self) -> None:
+        """Remove a STOP file left by the stop being resumed from."""
+        self.file(STOP_FILE).unlink(missing_ok=True)
+
     # --- events -----------------------------------------------------------------------
+
+    def events_size(self) -> int:
+        """The size of events.jsonl in bytes (0 if absent), saved with each checkpoint."""
+        try:
+            return self.file(EVENTS_FILE).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def truncate_events(self, size: int) -> None:
+        """Cut events.jsonl back to `size` bytes: drop what an unfinished step logged."""
+        if self.events_size() > size:
+            os.truncate(self.file(EVENTS_FILE), size)
 
     def append_event(self, event: Event) -> None:
         """Append one event to events.jsonl with a `time` key (ISO 8601, UTC). An EventSink."""

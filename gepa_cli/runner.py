@@ -1,32 +1,43 @@
 """Runs an experiment: wires config -> task, data, models, engine; owns the loop,
 the checkpoints, resume, stop signals and the end-of-run test scoring.
 
-Nothing here prints or exits: progress goes to the display, files to the run
-directory, and failures up to the CLI as exceptions.
+Everything that can be wrong with the input (config, task, data, prompt files,
+budget, model setup) is checked before the run directory is created or touched,
+so a refused run leaves nothing behind. A run directory is locked for the life
+of the process that writes it. Nothing here prints or exits: progress goes to the
+display, files to the run directory, and failures up to the CLI as exceptions.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from gepa_cli.config import ExperimentConfig, config_to_dict, load_config_dict
+from gepa_cli.config import ConfigError, ExperimentConfig, config_to_dict, load_config_dict
 from gepa_cli.display import ResumePoint, RunInfo, make_display
 from gepa_cli.engine.engine import EngineSettings
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example
 from gepa_cli.evaluation import ConcurrentEvaluator
+from gepa_cli.fingerprint import check_resumable, checked_extra, run_fingerprint
+from gepa_cli.lm.base import LM
+from gepa_cli.lm.cache import CacheableLM, CachedLM, ResponseCache
 from gepa_cli.lm.usage import UsageMeter
 from gepa_cli.model_wiring import ModelSet, build_models
-from gepa_cli.run_loop import RunFailure, RunLoop, RunResult, Splits
+from gepa_cli.run_loop import RunFailure, RunInterrupted, RunLoop, RunParts, RunResult, Splits
 from gepa_cli.rundir import RunDir
-from gepa_cli.tasks.base import Task
-from gepa_cli.tasks.data import load_split
+from gepa_cli.stopping import FailFastLM
+from gepa_cli.tasks.base import Task, TaskConfigError
+from gepa_cli.tasks.data import DataError, load_split
 from gepa_cli.tasks.registry import build_task, required_fields
 
-__all__ = ["RunFailure", "RunResult", "resume_run", "start_run"]
+__all__ = ["RunFailure", "RunInterrupted", "RunResult", "resume_run", "start_run"]
+
+REFLECTION_FAILURES_IN_A_ROW = 3
+"""Reflection calls failing for good one after another before the run stops as an outage."""
 
 
 def absolutize_task_type(cfg: ExperimentConfig, config_dir: Path) -> ExperimentConfig:
@@ -42,9 +53,20 @@ def absolutize_task_type(cfg: ExperimentConfig, config_dir: Path) -> ExperimentC
     return dataclasses.replace(cfg, task=dataclasses.replace(cfg.task, type=absolute))
 
 
+def _build_task(cfg: ExperimentConfig) -> Task:
+    """The task; user code that crashes or exits while loading is bad input, not a bug."""
+    try:
+        return build_task(cfg.task.type, cfg.task.options, list(cfg.task.prompts), Path.cwd())
+    except (TaskConfigError, ConfigError, DataError):
+        raise
+    except (Exception, SystemExit) as exc:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise TaskConfigError(f"[task.type] {cfg.task.type} failed to load ({detail})") from exc
+
+
 def load_task_and_data(cfg: ExperimentConfig) -> tuple[Task, Splits]:
     """Build the task and read its splits (raises TaskConfigError / DataError)."""
-    task = build_task(cfg.task.type, cfg.task.options, list(cfg.task.prompts), Path.cwd())
+    task = _build_task(cfg)
     needed = required_fields(task)
     data = cfg.task.data
 
@@ -55,9 +77,20 @@ def load_task_and_data(cfg: ExperimentConfig) -> tuple[Task, Splits]:
     return task, Splits(read("train", data.train), read("val", data.val), test)
 
 
+def _reflection_template(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    key = "search.reflection_prompt"
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not valid UTF-8", key=key) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path} ({exc.strerror or exc})", key=key) from None
+
+
 def engine_settings(cfg: ExperimentConfig) -> EngineSettings:
     s = cfg.search
-    template = s.reflection_prompt.read_text(encoding="utf-8") if s.reflection_prompt else None
     return EngineSettings(
         seed=cfg.seed,
         minibatch_size=s.minibatch_size,
@@ -67,53 +100,135 @@ def engine_settings(cfg: ExperimentConfig) -> EngineSettings:
         skip_perfect=s.skip_perfect,
         perfect_score=s.perfect_score,
         max_metric_calls=cfg.budget.max_metric_calls,
-        reflection_template=template,
+        reflection_template=_reflection_template(s.reflection_prompt),
+        merge_enabled=s.merge.enabled,
+        merge_max_invocations=s.merge.max_invocations,
+        parallel_proposals=s.parallel_proposals,
     )
+
+
+def check_budget_covers_seed(cfg: ExperimentConfig, val_size: int) -> None:
+    """A budget that cannot score the seed on val is a config error, found before any spending."""
+    budget = cfg.budget.max_metric_calls
+    if budget is not None and budget < val_size:
+        raise ConfigError(
+            f"{budget} metric calls cannot even score the seed on the {val_size} val "
+            f"examples; raise it to at least {val_size} (or limit the val split)",
+            key="budget.max_metric_calls",
+        )
+
+
+def prepare(cfg: ExperimentConfig, config_dir: Path) -> tuple[ExperimentConfig, Task, Splits]:
+    """Check everything that can be checked without a model: task, data, prompts, budget."""
+    cfg = absolutize_task_type(cfg, config_dir)
+    task, splits = load_task_and_data(cfg)
+    engine_settings(cfg)  # reads the custom reflection prompt, if any
+    check_budget_covers_seed(cfg, len(splits.val))
+    return cfg, task, splits
 
 
 def start_run(
     cfg: ExperimentConfig, config_dir: Path, run_dir: Path | None, display_kind: str
 ) -> RunResult:
-    """A fresh run of `cfg` in a new run directory."""
-    cfg = absolutize_task_type(cfg, config_dir)
-    task, splits = load_task_and_data(cfg)
+    """A fresh run of `cfg` in a new run directory (created only once the input checks out)."""
+    cfg, task, splits = prepare(cfg, config_dir)
+    meter = UsageMeter()
+    models, _ = build_models(cfg, meter, None)
     rundir = RunDir.create(cfg.output.runs_dir, cfg.name, run_dir)
-    rundir.write_config(config_to_dict(cfg))
-    return _execute(cfg, rundir, task, splits, None, {}, display_kind)
-
-
-def resume_run(run_dir: Path, overrides: Sequence[str], display_kind: str) -> RunResult:
-    """Continue a run from its checkpoint, with its stored config (plus overrides)."""
-    rundir = RunDir.open(run_dir)
-    cfg = load_config_dict(
-        rundir.read_config(), rundir.path, str(rundir.path / "config.yaml"), overrides
-    )
-    task, splits = load_task_and_data(cfg)
-    state, extra = rundir.load_checkpoint()
-    if overrides:
+    with rundir.lock():
         rundir.write_config(config_to_dict(cfg))
-    return _execute(cfg, rundir, task, splits, state, extra, display_kind)
+        rundir.truncate_events(0)  # an explicit --run-dir may hold a run killed before its seed
+        run = _Run(cfg, rundir, task, splits, models, meter, run_fingerprint(cfg))
+        return _execute(run, None, {}, display_kind)
+
+
+def resume_run(
+    run_dir: Path, overrides: Sequence[str], display_kind: str, force: bool = False
+) -> RunResult:
+    """Continue a run from its checkpoint, with its stored config (plus overrides).
+
+    Refuses (RunDirError) when the task or data changed since the checkpoint, unless
+    `force`. A run killed before its first checkpoint starts over, answered from its cache.
+    """
+    rundir = RunDir.open(run_dir)
+    with rundir.lock():
+        cfg = load_config_dict(
+            rundir.read_config(), rundir.path, str(rundir.path / "config.yaml"), overrides
+        )
+        cfg, task, splits = prepare(cfg, rundir.path)
+        state, extra = rundir.load_checkpoint() if rundir.has_checkpoint else (None, {})
+        extra = checked_extra(extra, rundir.file("checkpoint.json"))
+        fingerprint = run_fingerprint(cfg)
+        if state is not None:
+            val_ids = {ex.id for ex in splits.val}
+            check_resumable(rundir.path, state, extra, fingerprint, val_ids, force)
+        meter = UsageMeter()
+        meter.restore(extra.get("usage", {}))
+        models, _ = build_models(cfg, meter, None)
+        if overrides:
+            rundir.write_config(config_to_dict(cfg))
+        rundir.clear_stop_request()
+        if state is None:
+            rundir.truncate_events(0)  # killed before its first checkpoint: start over
+        elif "events_bytes" in extra:  # (checkpoints of older versions do not say)
+            rundir.truncate_events(extra["events_bytes"])
+        run = _Run(cfg, rundir, task, splits, models, meter, fingerprint)
+        return _execute(run, state, extra, display_kind)
+
+
+def _guarded(lm: LM, limit: int) -> FailFastLM:
+    if not hasattr(lm, "cache_identity"):
+        raise TypeError(f"{lm!r} cannot be cached (no cache_identity)")
+    return FailFastLM(cast(CacheableLM, lm), limit)
+
+
+def _wire_models(
+    cfg: ExperimentConfig, models: ModelSet, meter: UsageMeter, cache: ResponseCache | None
+) -> tuple[ModelSet, dict[str, FailFastLM]]:
+    """Each role's client behind a fail-fast guard, behind the response cache if any."""
+    task_limit = max(8, 2 * cfg.runtime.max_concurrency)
+    guards = {
+        "task": _guarded(models.task, task_limit),
+        "reflection": _guarded(models.reflection, REFLECTION_FAILURES_IN_A_ROW),
+    }
+    if cache is None:
+        return ModelSet(guards["task"], guards["reflection"], models.where), guards
+    wired = ModelSet(
+        CachedLM(guards["task"], cache, meter),
+        CachedLM(guards["reflection"], cache, meter),
+        models.where,
+    )
+    return wired, guards
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A checked run, ready to execute: its config, directory, task, data and models."""
+
+    cfg: ExperimentConfig
+    rundir: RunDir
+    task: Task
+    splits: Splits
+    models: ModelSet
+    meter: UsageMeter
+    fingerprint: Mapping[str, Any]
 
 
 def _execute(
-    cfg: ExperimentConfig,
-    rundir: RunDir,
-    task: Task,
-    splits: Splits,
-    state: EngineState | None,
-    extra: dict[str, Any],
-    display_kind: str,
+    run: _Run, state: EngineState | None, extra: dict[str, Any], display_kind: str
 ) -> RunResult:
-    meter = UsageMeter()
-    meter.restore(extra.get("usage", {}))
-    cache_path = rundir.path / "cache.sqlite" if cfg.runtime.cache else None
-    models, cache = build_models(cfg, meter, cache_path)
+    cfg, meter = run.cfg, run.meter
+    cache = ResponseCache(run.rundir.cache_path) if cfg.runtime.cache else None
+    wired, guards = _wire_models(cfg, run.models, meter, cache)
     display = make_display(display_kind, stats=lambda: _live_stats(meter))
-    evaluator = ConcurrentEvaluator(task, models.task, cfg.runtime.max_concurrency)
+    evaluator = ConcurrentEvaluator(run.task, wired.task, cfg.runtime.max_concurrency)
     try:
-        display.start(_run_info(cfg, rundir, models, splits, state))
-        loop = RunLoop(cfg, rundir, splits, models, evaluator, display, meter, state, extra)
-        return loop.run()
+        display.start(_run_info(cfg, run.rundir, wired, run.splits, state))
+        parts = RunParts(
+            cfg, run.rundir, run.splits, wired, guards, evaluator, display, meter,
+            run.fingerprint,
+        )  # fmt: skip
+        return RunLoop(parts, state, extra).run()
     finally:
         evaluator.close()
         if cache is not None:

@@ -52,11 +52,6 @@ def test_twenty_percent_faults_are_absorbed_by_retries(reference, tmp_path):
     assert summary["lm_errors"] == {"task": 0, "reflection": 0} and summary["errors"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OpenAIChatLM does not retry a 200 reply whose JSON body is cut off: "
-    "json.JSONDecodeError escapes its _attempt (lead: catch ValueError there as retryable)",
-)
 def test_a_cut_off_json_body_is_retried(reference, tmp_path):
     with FaultServer(delay_s=DELAY_S, fault_rate=0.2, kinds=("bad_json",)) as server:
         config = write_ideas_experiment(tmp_path, server.base_url, **PATIENT)

@@ -210,6 +210,9 @@ class OpenAIChatLM:
         except openai.APIError as exc:
             detail = _one_line(exc.message, client.api_key)
             return _Attempt(error=f"bad response ({detail})", retryable=True)
+        except ValueError as exc:  # a 200 whose JSON body is cut off or not JSON at all
+            detail = _one_line(str(exc), client.api_key)
+            return _Attempt(error=f"malformed response ({detail})", retryable=True)
         return self._read(response)
 
     def _sampling_params(self) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def _import_file(file_text: str, base_dir: Path) -> ModuleType:
     sys.modules[module_name] = module  # dataclasses and pickling look modules up here
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         del sys.modules[module_name]
         raise TaskConfigError(
             f"[task.type] could not import {file_text}: {_one_line(exc)}"
@@ -133,7 +133,7 @@ def _instantiate(cls: type, options: Mapping[str, Any], where: str) -> Any:
         return cls() if takes_none else cls(options)
     except TaskConfigError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise TaskConfigError(f"[task.type] {where} failed to start: {_one_line(exc)}") from exc
 
 

@@ -244,6 +244,52 @@ def export_prompt_command(
             output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write to FILE (default: RUN_DIR/report.html)."),
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report of a run (works offline) and print its path."""
+    from gepa_cli.report import write_report
+
+    with error_boundary():
+        written = write_report(run_dir, output)
+    typer.echo(str(written))
+
+
+@app.command("eval")
+def eval_command(
+    target: Annotated[Path, typer.Argument(help="A run directory, or a config (its seed).")],
+    split: Annotated[str, typer.Option(help="train | val | test")] = "test",
+    candidate: Annotated[
+        str, typer.Option(help="seed, best, or a candidate id (or prefix) of the run.")
+    ] = "best",
+    set_: SetOption = None,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """Score one candidate on a split, outside any budget.
+
+    Prints JSON; try another model with --set models.task.model=... (a run dir keeps evals/).
+    """
+    import json
+
+    from gepa_cli.eval_command import resolve_target, run_eval
+
+    with error_boundary():
+        resolved = resolve_target(target, candidate, set_ or [])
+        result = run_eval(resolved, split, use_cache=resolved.cfg.runtime.cache and not no_cache)
+    errors = f", {result['errors']} failed" if result["errors"] else ""
+    typer.echo(
+        f"eval: candidate {result['candidate']} on {split} with {result['model']}: "
+        f"mean {result['mean']:.3f} over {result['n']} examples{errors}",
+        err=True,
+    )
+    typer.echo(json.dumps(result, indent=2))
+
+
 @app.command("serve")
 def serve_command(
     model: Annotated[str, typer.Option(help="Embedded model name.")] = "qwen2.5-coder-1.5b",

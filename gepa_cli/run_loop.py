@@ -10,6 +10,9 @@ model is back, exactly as an uninterrupted run would have run it.
 Each checkpoint records the size of events.jsonl; a resume cuts the log back to
 it, so the events of an unfinished step (and the closing RunFinished, logged
 after the last checkpoint) are replaced by those of the replay, not duplicated.
+
+The dollar budget (`budget.max_cost_usd`) is kept here too (`CostBudget`), and every
+run ends with `report.html` written next to `summary.json`.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gepa_cli.config import ExperimentConfig
-from gepa_cli.display import Display
+from gepa_cli.config import ExperimentConfig, ModelsSpec
+from gepa_cli.display import Display, RunFacts
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.engine import GepaEngine
 from gepa_cli.engine.state import EngineState
@@ -30,7 +33,9 @@ from gepa_cli.fingerprint import FINGERPRINT_KEY
 from gepa_cli.lm.cache import CachedLM
 from gepa_cli.lm.usage import UsageMeter
 from gepa_cli.model_wiring import ModelSet
+from gepa_cli.report import write_report
 from gepa_cli.rundir import RunDir
+from gepa_cli.rundir_views import non_dominated
 from gepa_cli.stopping import (
     Clock,
     EvaluationWatch,
@@ -79,6 +84,37 @@ class RunParts:
     fingerprint: Mapping[str, Any]
 
 
+class CostBudget:
+    """Dollars spent so far (usage meter x prices) against `budget.max_cost_usd`.
+
+    The next iteration may start only if the cost so far plus the most expensive step
+    seen so far (the seed's scoring counts as one) stays within the cap.
+    """
+
+    def __init__(
+        self, models: ModelsSpec, meter: UsageMeter, cap: float | None, worst: float = 0.0
+    ) -> None:
+        self.models, self.meter, self.cap = models, meter, cap
+        self.worst_step = worst
+        self._before = 0.0
+
+    def spent(self) -> float | None:
+        """The cost so far in dollars; None when no model has a price."""
+        return self.models.cost_usd(self.meter.snapshot())
+
+    def begin_step(self) -> None:
+        self._before = self.spent() or 0.0
+
+    def end_step(self) -> None:
+        self.worst_step = max(self.worst_step, (self.spent() or 0.0) - self._before)
+
+    def exhausted(self) -> bool:
+        spent = self.spent()
+        if self.cap is None or spent is None:
+            return False
+        return spent >= self.cap or spent + self.worst_step > self.cap
+
+
 class RunLoop:
     """Drives a `GepaEngine` to a stop and keeps the run directory current."""
 
@@ -95,6 +131,11 @@ class RunLoop:
         self.last_error = "unknown"
         self.clock = Clock(float(extra.get("elapsed_s", 0.0)))
         self.watch = EvaluationWatch(parts.evaluator)
+        worst = extra.get("worst_step_cost_usd")
+        self.cost = CostBudget(
+            parts.cfg.models, parts.meter, parts.cfg.budget.max_cost_usd,
+            float(worst) if isinstance(worst, int | float) else 0.0,
+        )  # fmt: skip
         self.engine = GepaEngine(
             engine_settings(parts.cfg), list(parts.cfg.task.prompts), parts.splits.train,
             parts.splits.val, self.watch, parts.models.reflection, emit=self._emit,
@@ -105,9 +146,18 @@ class RunLoop:
         if isinstance(event, ev.ExampleFailed):
             self.last_error = event.error
         self.rundir.append_event(event)
+        wins = None
+        if isinstance(event, ev.FrontierChanged):  # win counts are not in the event
+            wins = {m.id: m.wins for m in non_dominated(self.engine.state)}
+        self.parts.display.facts(RunFacts(self.cost.spent(), self.cost.cap, wins))
         self.parts.display.handle(event)
 
     def run(self) -> RunResult:
+        if self.cost.cap is not None and not self.cfg.models.prices_tokens():
+            self.parts.display.warning(
+                "budget.max_cost_usd is set but no model has a price, so it never binds "
+                "(set models.<role>.price: {input_per_mtok: N, output_per_mtok: N})"
+            )
         try:
             with StopSignals() as signals:
                 self._seed()
@@ -125,8 +175,9 @@ class RunLoop:
     def _seed(self) -> None:
         if self.engine.seeded:
             return
-        self.watch.begin_step()
+        self._begin_step()
         self.engine.score_seed(self.cfg.task.prompts)
+        self.cost.end_step()
         self._commit_or_fail("while scoring the seed")
 
     def _iterate(self, signals: StopSignals) -> str:
@@ -136,12 +187,18 @@ class RunLoop:
                     signals, self.rundir.path, self.clock, self.cfg.budget.max_time_s
                 )
                 or self.engine.stop_reason()
+                or ("max_cost" if self.cost.exhausted() else None)
             )
             if reason is not None:
                 return reason
-            self.watch.begin_step()
+            self._begin_step()
             self.engine.step()
+            self.cost.end_step()
             self._commit_or_fail(f"in iteration {self.engine.state.iteration}")
+
+    def _begin_step(self) -> None:
+        self.watch.begin_step()
+        self.cost.begin_step()
 
     # --- committing a step, or rolling it back -----------------------------------------
 
@@ -187,6 +244,7 @@ class RunLoop:
             "cache_samples": self._cache_samples(),
             FINGERPRINT_KEY: dict(self.parts.fingerprint),
             "events_bytes": self.rundir.events_size(),
+            "worst_step_cost_usd": self.cost.worst_step,
         }
         self.rundir.save_checkpoint(self.engine.state, extra)
         self.rundir.save_views(self.engine.state, [ex.id for ex in self.splits.val])
@@ -216,8 +274,17 @@ class RunLoop:
         if error is not None:
             summary["error"] = error
         self.rundir.write_summary(summary)
+        self._write_report()
         self.parts.display.finish(summary)
         return summary
+
+    def _write_report(self) -> None:
+        """report.html in the run directory; a failure here never fails the run."""
+        try:
+            write_report(self.rundir.path)
+        except Exception as exc:
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            self.parts.display.warning(f"report.html not written ({detail})")
 
     def _summary(self, reason: str, score_test: bool) -> dict[str, Any]:
         state, meter = self.engine.state, self.parts.meter
@@ -227,6 +294,8 @@ class RunLoop:
         if score_test and self.splits.test and best is not None and seed is not None:
             test = self._test_scores(seed, best)
         usage = meter.snapshot()
+        costs = self.cfg.models.cost_by_role(usage)
+        spent = self.cfg.models.cost_usd(usage)
         return {
             "best_candidate": best,
             "best_val_score": state.mean_val_score(best) if best else None,
@@ -240,7 +309,9 @@ class RunLoop:
             "lm_errors": {role: row.get("errors", 0) for role, row in usage.items()},
             "lm_retries": {role: row.get("retries", 0) for role, row in usage.items()},
             "tokens": usage,
-            "cost_usd": None,
+            "cost_usd": None if spent is None else round(spent, 6),
+            "cost_usd_by_role": {r: None if c is None else round(c, 6) for r, c in costs.items()},
+            "max_cost_usd": self.cfg.budget.max_cost_usd,
             "candidates": len(state.candidates),
             "iterations": state.iteration,
             "errors": state.errors,

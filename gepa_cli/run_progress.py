@@ -1,15 +1,18 @@
-"""Folding engine events into the numbers a display shows: the run's progress so far,
-the outcome of the latest iteration, and the closing summary rows."""
+"""What a display is told and what it folds from events: `RunInfo` at the start,
+`RunFacts` from the run loop, and `RunProgress`, the numbers folded from engine
+events (progress so far, the latest outcome, best-score history, the frontier's
+leaders, the last proposed instruction), plus the closing summary rows."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.state import EngineState
-from gepa_cli.rundir_views import non_dominated
+from gepa_cli.rundir_views import FrontierMember, non_dominated
 
 
 @dataclass(frozen=True)
@@ -23,15 +26,66 @@ class ResumePoint:
     best_id: str
     best_val_score: float
     seed_val_score: float
+    frontier: tuple[FrontierMember, ...] = ()
 
     @staticmethod
     def from_state(state: EngineState) -> ResumePoint:
         best = state.best_id()
+        frontier = tuple(non_dominated(state))
         return ResumePoint(
             state.iteration, state.metric_calls, len(state.candidates),
-            len(non_dominated(state)), best, state.mean_val_score(best),
-            state.mean_val_score(state.seed_id()),
+            len(frontier), best, state.mean_val_score(best),
+            state.mean_val_score(state.seed_id()), frontier,
         )  # fmt: skip
+
+
+Stats = Callable[[], Mapping[str, int]]
+"""Live LM counters: {"lm_calls": int, "tokens": int, "errors": int}."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a display says at the start: where results go and which model runs where.
+
+    An endpoint is e.g. "embedded llama.cpp at http://127.0.0.1:PORT/v1" or
+    "openai-compatible at URL"; leave it empty if the model text already says it.
+    """
+
+    run_dir: Path | str
+    name: str  # the config's `name`
+    task_model: str
+    reflection_model: str
+    max_metric_calls: int | None
+    train_size: int
+    val_size: int
+    task_endpoint: str = ""
+    reflection_endpoint: str = ""
+    resume: ResumePoint | None = None
+
+    def model_line(self, role: str) -> str:
+        """`<model> (<endpoint>)` for role "task" or "reflection"."""
+        model, where = (
+            (self.task_model, self.task_endpoint)
+            if role == "task"
+            else (self.reflection_model, self.reflection_endpoint)
+        )
+        return f"{model} ({where})" if where else model
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the run loop knows beyond the events, sent after each event."""
+
+    cost_usd: float | None  # dollars so far; None when no model has a price
+    max_cost_usd: float | None
+    frontier_wins: Mapping[str, int] | None = None  # after a FrontierChanged; None: unchanged
+
+    def cost_text(self) -> str | None:
+        """`$0.0123` or `$0.0123 of $1.00`; None when the cost is not tracked."""
+        if self.cost_usd is None:
+            return None
+        cap = "" if self.max_cost_usd is None else f" of ${self.max_cost_usd:.2f}"
+        return f"${self.cost_usd:.4f}{cap}"
 
 
 def short_id(cid: str) -> str:
@@ -58,6 +112,24 @@ class Outcome:
     verdict: str  # accepted | rejected | skipped | added
 
 
+@dataclass(frozen=True)
+class Leader:
+    """A frontier candidate as the live view lists it."""
+
+    id: str
+    val_score: float
+    wins: int | None  # val examples it is (tied) best on; None until the run loop says
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """The instruction(s) the latest reflection proposed."""
+
+    iteration: int
+    prompts: Mapping[str, str]  # module -> new instruction
+    accepted: bool
+
+
 class RunProgress:
     """The numbers of a run so far, folded from events."""
 
@@ -73,20 +145,53 @@ class RunProgress:
         self.last: Outcome | None = None
         self.failed_examples = 0
         self.stopped_because: str | None = None
+        self.val_scores: dict[str, float] = {}  # candidate -> mean val score
+        self.frontier: tuple[str, ...] = ()
+        self.wins: dict[str, int] = {}
+        self.proposed: Proposed | None = None
+        self._best_by_iteration: dict[int, float] = {}
 
     def resume_from(self, point: ResumePoint) -> None:
         self.iteration, self.metric_calls = point.iteration, point.metric_calls
         self.candidates, self.frontier_size = point.candidates, point.frontier_size
         self.best_id, self.best_val_score = point.best_id, point.best_val_score
         self.seed_val_score = point.seed_val_score
+        self.frontier = tuple(m.id for m in point.frontier)
+        self.val_scores.update({m.id: m.mean_val_score for m in point.frontier})
+        self.wins = {m.id: m.wins for m in point.frontier}
+        self._record_best()
+
+    def set_wins(self, wins: Mapping[str, int]) -> None:
+        """The frontier's win counts, which the events do not carry (the run loop has them)."""
+        self.wins = dict(wins)
+
+    @property
+    def best_history(self) -> list[float]:
+        """The best val score at the end of each iteration so far (the seed's first)."""
+        return list(self._best_by_iteration.values())
+
+    def leaders(self, count: int = 3) -> list[Leader]:
+        """The frontier's top `count` candidates by mean val score (pool order on ties)."""
+        scored = [cid for cid in self.frontier if cid in self.val_scores]
+        ranked = sorted(scored, key=lambda cid: -self.val_scores[cid])[:count]
+        return [Leader(cid, self.val_scores[cid], self.wins.get(cid)) for cid in ranked]
+
+    def _record_best(self) -> None:
+        if self.best_val_score is not None:
+            self._best_by_iteration[self.iteration] = self.best_val_score
 
     def update(self, event: ev.Event) -> None:
         calls = getattr(event, "metric_calls", None)
         if isinstance(calls, int):
             self.metric_calls = max(self.metric_calls, calls)
+        self._fold(event)
+        self._record_best()
+
+    def _fold(self, event: ev.Event) -> None:
         if isinstance(event, ev.SeedEvaluated):
             self.candidates = max(self.candidates, 1)
             self.seed_val_score = event.val_score
+            self.val_scores[event.candidate_id] = event.val_score
             self._offer_best(event.candidate_id, event.val_score)
         elif isinstance(event, ev.IterationStarted):
             self.iteration = event.iteration
@@ -96,13 +201,14 @@ class RunProgress:
             self.last = Outcome(event.iteration, event.parent_id, text, "skipped")
         elif isinstance(event, ev.ProposalEvaluated):
             self.last = _proposal_outcome(event)
+            self.proposed = Proposed(event.iteration, dict(event.new_prompts), event.accepted)
         elif isinstance(event, ev.MergeEvaluated):
             self.iteration = event.iteration
             self.last = _merge_outcome(event)
         elif isinstance(event, ev.CandidateAdded):
             self._added(event)
         elif isinstance(event, ev.FrontierChanged):
-            self.frontier_size = len(event.frontier)
+            self.frontier, self.frontier_size = tuple(event.frontier), len(event.frontier)
             self.best_id, self.best_val_score = event.best_id, event.best_val_score
         elif isinstance(event, ev.ExampleFailed):
             self.failed_examples += 1
@@ -116,6 +222,7 @@ class RunProgress:
 
     def _added(self, event: ev.CandidateAdded) -> None:
         self.candidates += 1
+        self.val_scores[event.candidate_id] = event.val_score
         self._offer_best(event.candidate_id, event.val_score)
         val = f"{short_id(event.candidate_id)} val {event.val_score:.3f}"
         last = self.last

@@ -49,14 +49,21 @@ class RunDirError(Exception):
     """A run directory is missing, not a run directory, or holds unreadable files."""
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text`: temp file in the same dir, flush, fsync, rename."""
+def write_atomic(path: Path, text: str, durable: bool = True) -> None:
+    """Replace `path` with `text`: temp file in the same dir, flush, fsync, rename.
+
+    `durable=False` skips the fsync: still atomic for readers and across a killed
+    process, only not across a power cut. For views rebuilt from the checkpoint at
+    every save (score matrix, frontier, best prompts), where an fsync per file per
+    iteration would dominate the framework's own time.
+    """
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -252,9 +259,9 @@ class RunDir:
     def save_views(self, state: EngineState, val_ids: list[str]) -> None:
         """Write candidates.jsonl, score_matrix.csv, frontier.json and best/<module>.txt."""
         self._sync_candidates(state)
-        write_atomic(self.file(SCORE_MATRIX_FILE), score_matrix_csv(state, val_ids))
+        write_atomic(self.file(SCORE_MATRIX_FILE), score_matrix_csv(state, val_ids), durable=False)
         frontier = frontier_data(state, val_ids)
-        write_atomic(self.file(FRONTIER_FILE), json.dumps(frontier, indent=2) + "\n")
+        write_atomic(self.file(FRONTIER_FILE), json.dumps(frontier, indent=2) + "\n", durable=False)
         if state.candidates:
             self._write_best(state.candidate(state.best_id()).prompts)
 
@@ -302,7 +309,7 @@ class RunDir:
             f"{safe_file_stem(module, 'module')}.txt": text for module, text in prompts.items()
         }
         for name, text in wanted.items():
-            write_atomic(self.best_dir / name, text)
+            write_atomic(self.best_dir / name, text, durable=False)
         for stale in self.best_dir.glob("*.txt"):
             if stale.name not in wanted:
                 stale.unlink()

@@ -58,6 +58,11 @@ def write_experiment(root: Path, base_url: str, **overrides: Any) -> Path:
         "runtime": {"max_concurrency": 4, "max_retries": 1, "request_timeout": 10},
         "output": {"runs_dir": str(root / "runs")},
     }
+    return write_config(root, config, overrides)
+
+
+def write_config(root: Path, config: dict[str, Any], overrides: dict[str, Any]) -> Path:
+    """Write `config` as root/exp.yaml after applying `a__b__c=value` overrides."""
     for dotted, value in overrides.items():
         node = config
         *parents, leaf = dotted.split("__")

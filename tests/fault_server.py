@@ -40,7 +40,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import yaml
+from cli_harness import write_config
 from openai_stub_server import chat_completion
 
 import gepa_cli.cli  # noqa: F401 - imported before forking, so children start at once
@@ -132,15 +132,7 @@ def write_ideas_experiment(root: Path, base_url: str, **overrides: Any) -> Path:
         "runtime": {"max_concurrency": 2, "max_retries": 2, "request_timeout": 60},
         "output": {"runs_dir": str(root / "runs")},
     }
-    for dotted, value in overrides.items():
-        node = config
-        *parents, leaf = dotted.split("__")
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[leaf] = value
-    path = root / "exp.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+    return write_config(root, config, overrides)
 
 
 # --- running the real CLI ----------------------------------------------------------------

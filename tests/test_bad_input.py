@@ -192,7 +192,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "python task file missing": (_set("task.type", "python:nowhere.py:Task"), "no such file"),
     "python task syntax error": (_python_task("def broken(:\n"), "could not import"),
     "python task import error": (_python_task("import no_such_module_xyz\n"), "could not import"),
-    "python task exits on import": (_python_task("import sys\nsys.exit(3)\n"), "failed to load"),
+    "python task exits on import": (_python_task("import sys\nsys.exit(3)\n"), "could not import"),
     "python task class missing": (_python_task(GOOD_TASK, "Tusk"), "has no class 'Tusk'"),
     "python task constructor fails": (
         _python_task("class Task:\n    def __init__(self):\n        raise RuntimeError('nope')\n"),

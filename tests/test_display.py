@@ -13,6 +13,7 @@ from gepa_cli.display import (
     PlainDisplay,
     ResumePoint,
     RichDisplay,
+    RunFacts,
     RunInfo,
     RunProgress,
     make_display,
@@ -20,6 +21,8 @@ from gepa_cli.display import (
 )
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.state import Candidate, EngineState
+from gepa_cli.live_view import Throughput, duration_text, preview_lines, sparkline
+from gepa_cli.rundir_views import FrontierMember
 
 A, B, C, D = "aaaaaa111111", "bbbbbb222222", "cccccc333333", "dddddd444444"
 INFO = RunInfo(
@@ -121,7 +124,8 @@ def test_plain_display_shows_where_a_resumed_run_starts() -> None:
     state.add_candidate(Candidate(C, {"solve": "c"}, (A,), "mutation", 2, 9), {"v1": 0, "v2": 1})
     state.iteration, state.metric_calls = 5, 40
     point = ResumePoint.from_state(state)
-    assert point == ResumePoint(5, 40, 2, 2, A, 0.5, 0.5)
+    frontier = (FrontierMember(A, 1, 0.5), FrontierMember(C, 1, 0.5))
+    assert point == ResumePoint(5, 40, 2, 2, A, 0.5, 0.5, frontier)
     lines = run_plain([], RunInfo(**{**INFO.__dict__, "max_metric_calls": None, "resume": point}))
     assert lines[0] == "gepa: resuming demo in runs/x"
     assert "train 20 | val 30 | metric calls unlimited" in lines
@@ -190,3 +194,108 @@ def test_summary_rows_fall_back_to_live_counters() -> None:
     rows = dict(summary_rows({"best_candidate": A, "cost_usd": 0.0123}, stats()))
     assert rows["LM usage"] == "140 LM calls, 51,234 tokens, 2 LM errors"
     assert rows["cost"] == "$0.0123" and "test" not in rows
+
+
+# --- the live view: curve, leaders, proposal, throughput, ETA, cost ---------------------------
+
+
+class FakeClock:
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def render_text(display: RichDisplay) -> str:
+    snapshot = Console(file=io.StringIO(), width=120, color_system=None)
+    snapshot.print(display.render())
+    return snapshot.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_rich_display_shows_curve_leaders_proposal_speed_eta_and_cost() -> None:
+    clock, counters = FakeClock(), {"lm_calls": 100, "tokens": 0, "errors": 0}
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    display = RichDisplay(console, lambda: counters, clock=clock)
+    display.start(INFO)
+    for event in EVENTS[:11]:
+        display.handle(event)
+        if isinstance(event, ev.FrontierChanged):
+            display.facts(RunFacts(0.0123, 1.0, {A: 1, C: 2} if len(event.frontier) > 1 else None))
+    clock.now, counters["lm_calls"] = 110.0, 130  # 72 metric calls and 30 LM calls in 10 s
+    panel = render_text(display)
+    assert "▁▁▁█  best per iteration, 0.400 → 0.733" in panel  # best after the seed and iters 1..3
+    assert "cccccc.. val 0.733  2 wins" in panel and "aaaaaa.. val 0.400  1 win " in panel
+    assert panel.index("cccccc.. val 0.733") < panel.index("aaaaaa.. val 0.400")
+    assert "iter 3 solve (accepted)" in panel
+    assert "7.2 metric calls/s, 3.0 LM calls/s" in panel
+    assert "ETA 32s for 228 metric calls left" in panel  # 228 left at 7.2 per second
+    assert "$0.0123 of $1.00" in panel
+    display.finish(SUMMARY)
+
+
+def test_rich_display_before_any_facts_or_time_shows_no_rate_cost_or_leaders() -> None:
+    display = RichDisplay(Console(file=io.StringIO(), width=120), clock=FakeClock())
+    display.start(RunInfo(**{**INFO.__dict__, "max_metric_calls": None}))
+    display.handle(EVENTS[0])
+    panel = render_text(display)
+    assert "elapsed 0s" in panel and "calls/s" not in panel and "ETA" not in panel
+    assert "cost" not in panel and "leaders" not in panel  # no FrontierChanged yet
+    display.finish({})
+
+
+def test_rich_display_truncates_the_proposed_prompt_and_shows_markup_as_text() -> None:
+    long = "[bold]Rule[/bold]: " + " ".join(f"word{i}" for i in range(200))
+    display = RichDisplay(Console(file=io.StringIO(), width=120), clock=FakeClock())
+    display.start(INFO)
+    display.handle(ev.ProposalEvaluated(1, A, B, SOLVE, {"solve": long}, 0.0, 1.0, False, 9))
+    panel = render_text(display)
+    assert "iter 1 solve (rejected)" in panel and "[bold]Rule[/bold]: word0" in panel
+    assert "word30" in panel and "word199" not in panel and "..." in panel
+    display.finish({})
+
+
+def test_resumed_rich_display_lists_leaders_from_the_resume_point() -> None:
+    point = ResumePoint(
+        5, 40, 2, 2, A, 0.5, 0.5, (FrontierMember(A, 1, 0.5), FrontierMember(C, 3, 0.6))
+    )
+    display = RichDisplay(Console(file=io.StringIO(), width=120), clock=FakeClock())
+    display.start(RunInfo(**{**INFO.__dict__, "resume": point}))
+    panel = render_text(display)
+    assert panel.index("cccccc.. val 0.600  3 wins") < panel.index("aaaaaa.. val 0.500  1 win")
+    display.finish({})
+
+
+def test_plain_display_adds_the_cost_once_the_run_loop_reports_one() -> None:
+    stream = io.StringIO()
+    display = PlainDisplay(stream, stats)
+    display.start(INFO)
+    for event in EVENTS[:4]:
+        display.handle(event)
+    display.facts(RunFacts(0.25, None))
+    for event in EVENTS[4:6]:
+        display.handle(event)
+    display.warning("report.html not written\n(disk full)")
+    lines = stream.getvalue().splitlines()
+    assert lines[5].endswith("| calls 36/300")  # iter 1: no cost known yet
+    assert lines[6].endswith("| calls 39/300 | $0.2500")
+    assert lines[7] == "warning: report.html not written (disk full)"
+
+
+def test_sparkline_scales_from_min_to_max_and_thins_long_series() -> None:
+    assert sparkline([0.0, 0.5, 1.0]) == "▁▅█"
+    assert sparkline([0.3, 0.3]) == "▁▁" and sparkline([]) == ""
+    thin = sparkline([float(i) for i in range(100)], width=10)
+    assert len(thin) == 10 and thin[0] == "▁" and thin[-1] == "█"
+
+
+def test_preview_lines_and_durations_and_throughput() -> None:
+    assert preview_lines({"a": "short"}) == ["short"]
+    assert preview_lines({"a": "x", "b": "y"}) == ["[a] x | [b] y"]
+    lines = preview_lines({"a": "one\ntwo\nthree\nfour"}, lines=3, width=20)
+    assert lines == ["one", "two", "three..."]
+    assert [duration_text(s) for s in (4.6, 185, 7620)] == ["5s", "3m05s", "2h07m"]
+    assert Throughput.measure(0, 5, 5, 10) is None
+    rate = Throughput.measure(10, 20, 5, 100)
+    assert rate == Throughput(2.0, 0.5, 50.0)
+    assert Throughput.measure(10, 0, 5, 100) == Throughput(0.0, 0.5, None)

@@ -32,6 +32,7 @@ from gepa_cli.config.schema import (
     ModelSpec,
     ModelsSpec,
     OutputSpec,
+    Price,
     RuntimeSpec,
     SearchSpec,
     default_runs_dir,
@@ -49,7 +50,9 @@ MODEL_KEYS = (
     "top_p",
     "seed",
     "extra",
+    "price",
 )
+PRICE_KEYS = ("input_per_mtok", "output_per_mtok")
 BUDGET_KEYS = ("max_metric_calls", "max_cost_usd", "max_time")
 SEARCH_KEYS = (
     "candidate_selection",
@@ -79,7 +82,7 @@ def build_config(raw: Mapping[Any, Any], base_dir: Path) -> ExperimentConfig:
     """The typed config; relative data and prompt paths are taken from `base_dir`."""
     top = Section.at("", raw)
     top.check_keys(TOP_KEYS)
-    return ExperimentConfig(
+    cfg = ExperimentConfig(
         name=top.string("name").strip(),
         seed=top.integer("seed", 0, minimum=0),
         task=build_task(top.section("task"), base_dir),
@@ -88,6 +91,23 @@ def build_config(raw: Mapping[Any, Any], base_dir: Path) -> ExperimentConfig:
         search=_search(top.section("search"), base_dir),
         runtime=_runtime(top.section("runtime")),
         output=_output(top.section("output")),
+    )
+    _check_cost_budget(cfg)
+    return cfg
+
+
+def _check_cost_budget(cfg: ExperimentConfig) -> None:
+    """A cost cap alone needs a price: without one the cost never grows and the run would
+    never stop. (Next to another budget an unpriced cap is only warned about at run start.)"""
+    budget = cfg.budget
+    alone = budget.max_metric_calls is None and budget.max_time_s is None
+    if budget.max_cost_usd is None or not alone or cfg.models.prices_tokens():
+        return
+    raise ConfigError(
+        "needs a price to count against: set models.task.price and/or "
+        "models.reflection.price to {input_per_mtok: N, output_per_mtok: N} "
+        "(US dollars per million tokens)",
+        key="budget.max_cost_usd",
     )
 
 
@@ -135,6 +155,19 @@ def _model(section: Section) -> ModelSpec:
         top_p=section.optional_number("top_p", minimum=0, maximum=1),
         seed=section.optional_integer("seed"),
         extra=section.free_mapping("extra"),
+        price=_price(section),
+    )
+
+
+def _price(section: Section) -> Price | None:
+    """`price: {input_per_mtok, output_per_mtok}` in US dollars per million tokens."""
+    if not section.has("price"):
+        return None
+    price = section.section("price")
+    price.check_keys(PRICE_KEYS)
+    return Price(
+        input_per_mtok=price.number("input_per_mtok", minimum=0),
+        output_per_mtok=price.number("output_per_mtok", minimum=0),
     )
 
 

@@ -59,6 +59,22 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
+class Price:
+    """What a model's tokens cost, in US dollars per million tokens."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+
+    def cost_usd(self, input_tokens: int, output_tokens: int) -> float:
+        """The dollars `input_tokens` prompt and `output_tokens` completion tokens cost."""
+        return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
+
+
+FREE = Price(0.0, 0.0)
+"""The price of an embedded model that has no `price` of its own."""
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One model endpoint and its sampling parameters."""
 
@@ -73,6 +89,8 @@ class ModelSpec:
     seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Passed through to the API as extra body fields."""
+    price: Price | None = None
+    """For cost accounting; None means the cost is not tracked (embedded models: free)."""
 
     @property
     def provider(self) -> str:
@@ -84,6 +102,13 @@ class ModelSpec:
         """The part after the provider, e.g. `gpt-4.1-mini` (may itself contain `/`)."""
         return self.model.partition("/")[2]
 
+    @property
+    def effective_price(self) -> Price | None:
+        """The configured price; an embedded model without one costs nothing."""
+        if self.price is None and self.provider == "embedded":
+            return FREE
+        return self.price
+
 
 @dataclass(frozen=True)
 class ModelsSpec:
@@ -91,6 +116,29 @@ class ModelsSpec:
 
     task: ModelSpec
     reflection: ModelSpec
+
+    def by_role(self) -> dict[str, ModelSpec]:
+        return {"task": self.task, "reflection": self.reflection}
+
+    def cost_by_role(self, usage: Mapping[str, Mapping[str, int]]) -> dict[str, float | None]:
+        """Each role's spending: its tokens in `usage` (a `UsageMeter` snapshot, role ->
+        counters) times its price; None for a role whose cost is not tracked."""
+        costs: dict[str, float | None] = {}
+        for role, spec in self.by_role().items():
+            price, row = spec.effective_price, usage.get(role, {})
+            tokens = (row.get("input_tokens", 0), row.get("output_tokens", 0))
+            costs[role] = None if price is None else price.cost_usd(*tokens)
+        return costs
+
+    def cost_usd(self, usage: Mapping[str, Mapping[str, int]]) -> float | None:
+        """The total over the roles with a price; None when no role has one."""
+        known = [cost for cost in self.cost_by_role(usage).values() if cost is not None]
+        return sum(known) if known else None
+
+    def prices_tokens(self) -> bool:
+        """True if some role has a price above zero (so a cost budget can ever run out)."""
+        prices = [spec.price for spec in self.by_role().values() if spec.price is not None]
+        return any(p.input_per_mtok > 0 or p.output_per_mtok > 0 for p in prices)
 
 
 @dataclass(frozen=True)
@@ -100,6 +148,8 @@ class BudgetSpec:
     max_metric_calls: int | None = 300
     """(candidate, example) evaluations not served from the cache."""
     max_cost_usd: float | None = None
+    """Dollars; needs a `price` on a model. Checked before each iteration against the
+    cost so far plus the most expensive step seen so far."""
     max_time_s: float | None = None
     """Wall-clock limit in seconds (YAML key `max_time`, e.g. "30m", "1h30m" or 90)."""
 

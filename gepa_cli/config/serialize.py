@@ -8,6 +8,7 @@ directory stores it as `config.yaml`, which `gepa resume` reads.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ def _model(spec: ModelSpec) -> dict[str, Any]:
         "top_p": spec.top_p,
         "seed": spec.seed,
         "extra": dict(spec.extra),
+        "price": None if spec.price is None else dataclasses.asdict(spec.price),
     }
 
 

@@ -14,7 +14,7 @@ import io
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,8 @@ class Headline:
     iterations: int | None = None
     elapsed_s: float | None = None
     cost_usd: float | None = None
+    max_cost_usd: float | None = None
+    cost_by_role: Mapping[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -391,6 +393,11 @@ def _headline(
         iterations=as_int(summary.get("iterations")),
         elapsed_s=as_float(summary.get("elapsed_s")),
         cost_usd=as_float(summary.get("cost_usd")),
+        max_cost_usd=as_float(summary.get("max_cost_usd")),
+        cost_by_role={
+            str(role): as_float(cost)
+            for role, cost in _mapping(summary.get("cost_usd_by_role")).items()
+        },
     )
 
 

@@ -219,21 +219,34 @@ def _test_results(data: ReportData) -> str:
 
 
 def _usage(data: ReportData) -> str:
-    cost = "not tracked" if data.headline.cost_usd is None else f"${data.headline.cost_usd:.4f}"
+    head_line = data.headline
+    cost = "not tracked" if head_line.cost_usd is None else f"${head_line.cost_usd:.4f}"
+    if head_line.max_cost_usd is not None:
+        cost += f" (cap ${head_line.max_cost_usd:.2f})"
     if not data.usage:
         return (
             f'<h2>Calls, tokens and cost</h2><p class="muted">No usage recorded. Cost: {cost}.</p>'
         )
-    rows = [[esc(u.role), *(f"{u.counts[c]:,}" for c in USAGE_COLUMNS)] for u in data.usage]
-    totals = [sum(u.counts[c] for u in data.usage) for c in USAGE_COLUMNS]
-    rows.append(["<b>total</b>", *(f"<b>{t:,}</b>" for t in totals)])
-    head = ["role", *(c.replace("_", " ") for c in USAGE_COLUMNS)]
+    priced = any(c is not None for c in head_line.cost_by_role.values())
+    rows = [
+        [esc(u.role), *(f"{u.counts[c]:,}" for c in USAGE_COLUMNS)]
+        + ([_dollars(head_line.cost_by_role.get(u.role))] if priced else [])
+        for u in data.usage
+    ]
+    totals = [f"<b>{sum(u.counts[c] for u in data.usage):,}</b>" for c in USAGE_COLUMNS]
+    total_cost = [f"<b>{_dollars(head_line.cost_usd)}</b>"] if priced else []
+    rows.append(["<b>total</b>", *totals, *total_cost])
+    head = ["role", *(c.replace("_", " ") for c in USAGE_COLUMNS), *(["cost"] if priced else [])]
     source = "" if data.summary_found else " (from the last checkpoint)"
     return (
         f"<h2>Calls, tokens and cost{esc(source)}</h2>"
         + _table(head, rows)
-        + f"<p>Cost: {cost}</p>"
+        + f"<p>Cost: {esc(cost)}</p>"
     )
+
+
+def _dollars(value: float | None) -> str:
+    return "—" if value is None else f"${value:.4f}"
 
 
 # --- candidates ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from gepa_cli.config import ExperimentConfig, ModelSpec
 from gepa_cli.lm.base import LM
 from gepa_cli.lm.cache import CachedLM, ResponseCache
 from gepa_cli.lm.openai_client import OpenAIChatLM
+from gepa_cli.lm.replicas import ReplicaLM
 from gepa_cli.lm.usage import UsageMeter
 
 MAX_EMBEDDED_SLOTS = 4
@@ -68,8 +69,8 @@ def _api_key(spec: ModelSpec, role: str) -> str | None:
 
 def build_lm(
     spec: ModelSpec, role: str, cfg: ExperimentConfig, meter: UsageMeter
-) -> tuple[OpenAIChatLM, str]:
-    """One role's client and a description of where it runs."""
+) -> tuple[OpenAIChatLM | ReplicaLM, str]:
+    """One role's client (over all replicas when there are several) and where it runs."""
     provider, name = split_model_id(spec.model)
     extra = dict(spec.extra)
     max_tokens = spec.max_tokens
@@ -86,14 +87,21 @@ def build_lm(
         base_url = spec.base_url
         api_key = _api_key(spec, role)
         where = f"{spec.model} (OpenAI-compatible at {base_url or 'api.openai.com'})"
-    lm = OpenAIChatLM(
-        name=name, base_url=base_url, api_key=api_key, role=role, meter=meter,
-        temperature=spec.temperature, max_tokens=max_tokens, top_p=spec.top_p,
-        seed=spec.seed, extra=extra, max_concurrency=cfg.runtime.max_concurrency,
-        request_timeout=cfg.runtime.request_timeout, max_retries=cfg.runtime.max_retries,
-        label=spec.model,
-    )  # fmt: skip
-    return lm, where
+
+    def client(url: str | None) -> OpenAIChatLM:
+        return OpenAIChatLM(
+            name=name, base_url=url, api_key=api_key, role=role, meter=meter,
+            temperature=spec.temperature, max_tokens=max_tokens, top_p=spec.top_p,
+            seed=spec.seed, extra=extra, max_concurrency=cfg.runtime.max_concurrency,
+            request_timeout=cfg.runtime.request_timeout, max_retries=cfg.runtime.max_retries,
+            label=spec.model,
+        )  # fmt: skip
+
+    if spec.replicas and provider != "embedded":
+        where = f"{spec.model} ({len(spec.replicas)} OpenAI-compatible replicas: "
+        where += ", ".join(spec.replicas) + ")"
+        return ReplicaLM([client(url) for url in spec.replicas]), where
+    return client(base_url), where
 
 
 def build_models(

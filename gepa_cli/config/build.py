@@ -146,9 +146,11 @@ def _models(section: Section) -> ModelsSpec:
 def _model(section: Section) -> ModelSpec:
     section.check_keys(MODEL_KEYS)
     model = _model_id(section)
+    urls = _base_urls(section, model)
     return ModelSpec(
         model=model,
-        base_url=_base_url(section, model),
+        base_url=urls[0] if urls else None,
+        replicas=urls if len(urls) > 1 else (),
         api_key_env=_api_key_env(section),
         temperature=section.number("temperature", 0.0, minimum=0),
         max_tokens=section.optional_integer("max_tokens", minimum=1),
@@ -189,10 +191,22 @@ def _model_id(section: Section) -> str:
     return text
 
 
-def _base_url(section: Section, model: str) -> str | None:
+def _base_urls(section: Section, model: str) -> tuple[str, ...]:
+    """`base_url` as one URL or a list of replica URLs of the same model."""
+    value = section.data.get("base_url")
+    if isinstance(value, list):
+        if not value:
+            raise ConfigError(
+                "expected a URL or a non-empty list of URLs", key=section.key("base_url")
+            )
+        return tuple(_check_url(section, model, item) for item in value)
     url = section.optional_string("base_url")
-    if url is None:
-        return None
+    return () if url is None else (_check_url(section, model, url),)
+
+
+def _check_url(section: Section, model: str, url: object) -> str:
+    if not isinstance(url, str):
+        raise ConfigError(f"expected a URL, got {describe(url)}", key=section.key("base_url"))
     if model.startswith("embedded/"):
         raise ConfigError(
             "embedded models run their own local server; remove base_url, "

@@ -91,6 +91,9 @@ class ModelSpec:
     """Passed through to the API as extra body fields."""
     price: Price | None = None
     """For cost accounting; None means the cost is not tracked (embedded models: free)."""
+    replicas: tuple[str, ...] = ()
+    """Every URL when `base_url` was given as a list (replicas of one model); `base_url`
+    is then the first of them. Requests go to the least busy replica."""
 
     @property
     def provider(self) -> str:

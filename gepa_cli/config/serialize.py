@@ -64,7 +64,7 @@ def _split(split: SplitSpec) -> str | dict[str, Any]:
 def _model(spec: ModelSpec) -> dict[str, Any]:
     return {
         "model": spec.model,
-        "base_url": spec.base_url,
+        "base_url": list(spec.replicas) if spec.replicas else spec.base_url,
         "api_key_env": spec.api_key_env,
         "temperature": spec.temperature,
         "max_tokens": spec.max_tokens,

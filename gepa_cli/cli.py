@@ -8,6 +8,7 @@ interrupted); `GEPA_DEBUG=1` shows the traceback instead.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -329,4 +330,9 @@ def main_options(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # The command is over; a late Ctrl-C must not interrupt the shutdown of the
+        # embedded model server (atexit) with a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -99,11 +99,18 @@ def with_server_time(record: dict[str, Any], server: BenchServer) -> dict[str, A
 
 
 def run_ours(
-    bench: Bench, name: str, splits: dict[str, Path], server: BenchServer, budget: int
+    bench: Bench,
+    name: str,
+    splits: dict[str, Path],
+    server: BenchServer,
+    budget: int,
+    parallel: int = 1,
 ) -> dict[str, Any]:
     root = bench.work / name
     root.mkdir(parents=True, exist_ok=True)
-    config = write_config(root, splits, server.base_url, budget, CONCURRENCY)
+    config = write_config(
+        root, splits, server.base_url, budget, CONCURRENCY, parallel_proposals=parallel
+    )
     record = bench.tool(name, "bench.ours", [str(config), str(root / "result.json")])
     record["persist_total_s"] = sum(c["persist_s"] for c in record["checkpoints"])
     return with_server_time(record, server)
@@ -142,6 +149,7 @@ def latency_section(bench: Bench) -> dict[str, Any]:
     splits = write_workload(bench.work / "latency-data", SMALL_WORKLOAD)
     with BenchServer(make_responder(SMALL_WORKLOAD), LATENCY_S) as server:
         ours = run_ours(bench, "latency-ours", splits, server, BUDGET)
+        ours_k4 = run_ours(bench, "latency-ours-k4", splits, server, BUDGET, parallel=4)
         ref_t16 = run_reference(bench, "latency-reference-t16", splits, server, BUDGET, 16)
         ref = run_reference(bench, "latency-reference", splits, server, BUDGET, 1)
     rounds = critical_path(Path(ours["run_dir"]) / "events.jsonl", CONCURRENCY)
@@ -150,6 +158,7 @@ def latency_section(bench: Bench) -> dict[str, Any]:
         "budget": BUDGET,
         "latency_s": LATENCY_S,
         "ours": ours,
+        "ours_k4": ours_k4,
         "reference": ref,
         "reference_t16": ref_t16,
         "rounds": rounds,

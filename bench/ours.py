@@ -37,6 +37,7 @@ def write_config(
     max_metric_calls: int,
     max_concurrency: int,
     seed: int = 0,
+    parallel_proposals: int = 1,
 ) -> Path:
     """An experiment config for the workload against `base_url`; returns its path."""
     model = {
@@ -55,7 +56,7 @@ def write_config(
         },
         "models": {"task": dict(model), "reflection": dict(model)},
         "budget": {"max_metric_calls": max_metric_calls},
-        "search": {"minibatch_size": 3},
+        "search": {"minibatch_size": 3, "parallel_proposals": parallel_proposals},
         "runtime": {"max_concurrency": max_concurrency, "max_retries": 1, "request_timeout": 60},
         "output": {"runs_dir": str(root / "runs")},
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from engine_fakes import IdeaEvaluator, ScriptedReflector, examples, learn_one_rule, learn_rules
 
 from gepa_cli.engine import events as ev
@@ -178,3 +180,16 @@ def test_parallel_proposals_run_concurrently():
     engine.score_seed({"solve": "Solve it."})
     engine.step()
     assert engine.reflector.peak == 3
+
+
+def test_parallel_proposals_shrink_to_fit_the_remaining_budget():
+    # K=4 worst case per iteration is 4 * (3 + 3 + 5) = 44: it fits after the seed (5),
+    # but after the first iteration only fewer proposals do.
+    engine, log = make_engine(60, respond=learn_one_rule, parallel_proposals=4)
+    run(engine)
+    assert engine.state.metric_calls <= 60
+    assert engine.state.iteration >= 1
+    sizes = Counter(e.iteration for e in log if isinstance(e, ev.IterationStarted))
+    assert sizes[1] == 4  # the first iteration fits whole
+    assert min(sizes.values()) < 4  # later ones shrink instead of stopping the run
+    assert engine.stop_reason() == "max_metric_calls"

@@ -111,7 +111,7 @@ class GepaEngine:
 
     def next_iteration_fits(self) -> bool:
         """True if the next iteration's worst case fits in the metric-call budget."""
-        proposals = self.mutation.plan(self.state.iteration + 1)
+        proposals = self.mutation.plan_within_budget(self.state.iteration + 1)
         bound = max(self.mutation.cost_bound(proposals), len(self.val))
         return self.budget.fits(self.state.metric_calls, bound)
 
@@ -123,7 +123,7 @@ class GepaEngine:
         iteration = self.state.iteration + 1
         calls_before = self.state.metric_calls
         if not self._try_merge(iteration):
-            self.mutation.run(self.mutation.plan(iteration))
+            self.mutation.run(self.mutation.plan_within_budget(iteration))
         self.state.iteration = iteration
         spent = self.state.metric_calls > calls_before
         self.state.idle_iterations = 0 if spent else self.state.idle_iterations + 1

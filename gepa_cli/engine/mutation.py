@@ -90,6 +90,17 @@ class ReflectiveMutation:
             proposals.append(Proposal(iteration, k, parent, modules, nxt, batch))
         return proposals
 
+    def plan_within_budget(self, iteration: int) -> list[Proposal]:
+        """The iteration's proposals, dropping the last ones while their worst case would
+        not fit in the remaining metric-call budget (at least one is kept)."""
+        proposals = self.plan(iteration)
+        e = self.engine
+        while len(proposals) > 1 and not e.budget.fits(
+            e.state.metric_calls, self.cost_bound(proposals)
+        ):
+            proposals.pop()
+        return proposals
+
     def cost_bound(self, proposals: Sequence[Proposal]) -> int:
         """The most metric calls these proposals can spend."""
         missing = {(p.parent.id, ex.id) for p in proposals for ex in p.batch}

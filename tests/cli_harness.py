@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,18 @@ def gold(n: int) -> str:
     return "alpha" if n % 2 == 0 else "beta"
 
 
-def write_experiment(root: Path, base_url: str, **overrides: Any) -> Path:
-    """Data splits and a config for a 2-label classify task; returns the config path."""
+def write_splits(root: Path, splits: dict[str, range], label: Callable[[int], str] = gold) -> None:
+    """root/data/<split>.jsonl with rows `item N` labelled by `label(N)`."""
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
-    for name, numbers in {
-        "train": range(0, 12),
-        "val": range(20, 25),
-        "test": range(30, 34),
-    }.items():
-        rows = [{"id": f"{name}{n}", "input": f"item {n}", "answer": gold(n)} for n in numbers]
+    for name, numbers in splits.items():
+        rows = [{"id": f"{name}{n}", "input": f"item {n}", "answer": label(n)} for n in numbers]
         (data / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def write_experiment(root: Path, base_url: str, **overrides: Any) -> Path:
+    """Data splits and a config for a 2-label classify task; returns the config path."""
+    write_splits(root, {"train": range(0, 12), "val": range(20, 25), "test": range(30, 34)})
     config: dict[str, Any] = {
         "name": "e2e",
         "task": {

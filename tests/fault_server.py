@@ -40,7 +40,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from cli_harness import write_config
+from cli_harness import write_config, write_splits
 from openai_stub_server import chat_completion
 
 import gepa_cli.cli  # noqa: F401 - imported before forking, so children start at once
@@ -104,15 +104,8 @@ def ideas_responder(body: dict[str, Any]) -> str:
 
 def write_ideas_experiment(root: Path, base_url: str, **overrides: Any) -> Path:
     """Data and config of a 2-label classify task the ideas responder can learn."""
-    data = root / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    for name, numbers in {
-        "train": range(0, 9),
-        "val": range(10, 16),
-        "test": range(20, 23),
-    }.items():
-        rows = [{"id": f"{name}{n}", "input": f"item {n}", "answer": gold(n)} for n in numbers]
-        (data / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    splits = {"train": range(0, 9), "val": range(10, 16), "test": range(20, 23)}
+    write_splits(root, splits, label=gold)
     model = {"model": "openai/stub-model", "base_url": base_url, "api_key_env": "FAULT_KEY"}
     config: dict[str, Any] = {
         "name": "ideas",

@@ -105,7 +105,7 @@ class PersistenceClock:
 def install_clock() -> PersistenceClock:
     """Time RunDir's writers (checkpoint.json, events.jsonl, the derived views); a record
     closes after the last writer of each checkpoint (save_views, else save_checkpoint)."""
-    from gepa_cli.rundir import RunDir
+    from gepa_cli.rundir.directory import RunDir
 
     clock = PersistenceClock()
     writers = [name for name in PERSISTENCE_WRITERS if hasattr(RunDir, name)]
@@ -158,7 +158,7 @@ def peak_rss_mb() -> float:
 
 def run(config_path: Path, display: str) -> dict[str, Any]:
     from gepa_cli.config import load_config
-    from gepa_cli.runner import start_run
+    from gepa_cli.run.runner import start_run
 
     clock = install_clock()
     cfg = load_config(config_path)

@@ -1,5 +1,5 @@
 """`python -m gepa_cli` runs the `gepa` command."""
 
-from gepa_cli.cli import main
+from gepa_cli.cli.app import main
 
 main()

@@ -43,8 +43,8 @@ from typing import Any
 from cli_harness import write_config, write_splits
 from openai_stub_server import chat_completion
 
-import gepa_cli.cli  # noqa: F401 - imported before forking, so children start at once
-import gepa_cli.runner  # noqa: F401
+import gepa_cli.cli.app  # noqa: F401 - imported before forking, so children start at once
+import gepa_cli.run.runner  # noqa: F401
 from gepa_cli.engine.reflection import SYSTEM_PROMPT
 from gepa_cli.lm import openai_client
 
@@ -201,7 +201,7 @@ def _child_main(args: list[str], cwd: Path, out: Path, err: Path, backoff_s: flo
         sys.stderr = err.open("w")  # noqa: SIM115
         os.environ.update({"FAULT_KEY": SECRET})
         os.environ.pop("GEPA_DEBUG", None)
-        from gepa_cli.cli import app
+        from gepa_cli.cli.app import app
 
         app(args=args, prog_name="gepa")
         code = 0

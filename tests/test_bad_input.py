@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from gepa_cli.cli import app
+from gepa_cli.cli.app import app
 from gepa_cli.engine.state import EngineState
 
 DEAD_URL = "http://127.0.0.1:9/v1"  # never reached: every case fails before any request

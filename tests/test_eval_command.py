@@ -12,7 +12,7 @@ from cli_harness import IDEA, gepa, idea_responder, is_task_request, write_exper
 from openai_stub_server import StubServer
 from typer.testing import CliRunner
 
-from gepa_cli.cli import app
+from gepa_cli.cli.app import app
 
 
 @pytest.fixture(scope="module")

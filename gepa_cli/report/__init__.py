@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gepa_cli.report.data import ReportData, load_report_data
 from gepa_cli.report.html import render_report
-from gepa_cli.rundir import write_atomic
+from gepa_cli.rundir.directory import write_atomic
 
 REPORT_FILE = "report.html"
 

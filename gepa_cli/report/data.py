@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from gepa_cli import rundir as rd
-from gepa_cli.rundir import RunDirError
+from gepa_cli.rundir import directory as rd
+from gepa_cli.rundir.directory import RunDirError
 
 _RUN_FILES = (rd.CONFIG_FILE, rd.CHECKPOINT_FILE, rd.CANDIDATES_FILE, rd.EVENTS_FILE)
 USAGE_COLUMNS = ("calls", "cached_calls", "input_tokens", "output_tokens", "errors", "retries")

@@ -23,7 +23,7 @@ import yaml
 
 from gepa_cli.engine.events import Event, event_to_json
 from gepa_cli.engine.state import SCHEMA_VERSION, CheckpointError, EngineState
-from gepa_cli.rundir_views import (
+from gepa_cli.rundir.views import (
     candidate_record,
     frontier_data,
     safe_file_stem,

@@ -15,8 +15,8 @@ from typing import Any, Protocol, TextIO
 from rich.console import Console
 
 from gepa_cli.engine import events as ev
-from gepa_cli.live_view import RichDisplay
-from gepa_cli.run_progress import (  # noqa: F401  (re-exported for the runner and tests)
+from gepa_cli.display.live import RichDisplay
+from gepa_cli.display.progress import (  # noqa: F401  (re-exported for the runner and tests)
     ResumePoint,
     RunFacts,
     RunInfo,

@@ -13,7 +13,7 @@ import yaml
 from rich.table import Table
 from rich.text import Text
 
-from gepa_cli.rundir import RunDir, RunDirError
+from gepa_cli.rundir.directory import RunDir, RunDirError
 
 EXPORT_FORMATS = ("text", "json", "yaml")
 _EXAMPLE_IDS_SHOWN = 6

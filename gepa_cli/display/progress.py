@@ -12,7 +12,7 @@ from typing import Any
 
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.state import EngineState
-from gepa_cli.rundir_views import FrontierMember, non_dominated
+from gepa_cli.rundir.views import FrontierMember, non_dominated
 
 
 @dataclass(frozen=True)

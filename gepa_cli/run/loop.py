@@ -23,20 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from gepa_cli.config import ExperimentConfig, ModelsSpec
-from gepa_cli.display import Display, RunFacts
+from gepa_cli.display.plain import Display, RunFacts
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.engine import GepaEngine
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example, Prompts
-from gepa_cli.evaluation import ConcurrentEvaluator
-from gepa_cli.fingerprint import FINGERPRINT_KEY
+from gepa_cli.run.evaluator import ConcurrentEvaluator
+from gepa_cli.run.resume_check import FINGERPRINT_KEY
 from gepa_cli.lm.cache import CachedLM
 from gepa_cli.lm.usage import UsageMeter
-from gepa_cli.model_wiring import ModelSet
+from gepa_cli.run.models import ModelSet
 from gepa_cli.report import write_report
-from gepa_cli.rundir import RunDir
-from gepa_cli.rundir_views import non_dominated
-from gepa_cli.stopping import (
+from gepa_cli.rundir.directory import RunDir
+from gepa_cli.rundir.views import non_dominated
+from gepa_cli.run.stopping import (
     Clock,
     EvaluationWatch,
     FailFastLM,
@@ -121,7 +121,7 @@ class RunLoop:
     def __init__(
         self, parts: RunParts, state: EngineState | None, extra: Mapping[str, Any]
     ) -> None:
-        from gepa_cli.runner import engine_settings
+        from gepa_cli.run.runner import engine_settings
 
         self.parts = parts
         self.cfg, self.rundir, self.splits = parts.cfg, parts.rundir, parts.splits

@@ -15,7 +15,7 @@ from typing import Any
 from gepa_cli.engine.types import Evaluator, Example, Prompts, Rollout
 from gepa_cli.lm.base import Completion, LMError, Message
 from gepa_cli.lm.cache import CacheableLM
-from gepa_cli.rundir import STOP_FILE
+from gepa_cli.rundir.directory import STOP_FILE
 
 OUTAGE_MIN_EVALS = 3
 """Fewer evaluations than this (in a batch or a step) are never judged an outage."""

@@ -44,8 +44,8 @@ def _bad_input_errors() -> tuple[type[BaseException], ...]:
     from gepa_cli.config import ConfigError
     from gepa_cli.engine.state import CheckpointError
     from gepa_cli.lm.embedded_models import EmbeddedModelError
-    from gepa_cli.model_wiring import ModelSetupError
-    from gepa_cli.rundir import RunDirError
+    from gepa_cli.run.models import ModelSetupError
+    from gepa_cli.rundir.directory import RunDirError
     from gepa_cli.tasks.base import TaskConfigError
     from gepa_cli.tasks.data import DataError
 
@@ -56,14 +56,14 @@ def _bad_input_errors() -> tuple[type[BaseException], ...]:
 
 
 def _interrupt_errors() -> tuple[type[BaseException], ...]:
-    from gepa_cli.runner import RunInterrupted
+    from gepa_cli.run.runner import RunInterrupted
 
     return (RunInterrupted,)
 
 
 def _runtime_errors() -> tuple[type[BaseException], ...]:
     from gepa_cli.lm.base import LMError
-    from gepa_cli.runner import RunFailure
+    from gepa_cli.run.runner import RunFailure
 
     return (RunFailure, LMError, OSError)
 
@@ -140,14 +140,14 @@ def run_command(
 ) -> None:
     """Optimize the prompts of the experiment described by CONFIG."""
     from gepa_cli.config import load_config
-    from gepa_cli.runner import start_run
+    from gepa_cli.run.runner import start_run
 
     kind = _display_kind(display)
     overrides = [*(set_ or []), *([NO_CACHE_OVERRIDE] if no_cache else [])]
     with error_boundary():
         cfg = load_config(config, overrides)
         if dry_run:
-            from gepa_cli.validation import describe_plan
+            from gepa_cli.run.plan import describe_plan
 
             typer.echo(describe_plan(cfg, config.parent))
             return
@@ -167,7 +167,7 @@ def resume_command(
     ] = False,
 ) -> None:
     """Continue a stopped run from its checkpoint (raise the budget with --set)."""
-    from gepa_cli.runner import resume_run
+    from gepa_cli.run.runner import resume_run
 
     kind = _display_kind(display)
     overrides = [*(set_ or []), *([NO_CACHE_OVERRIDE] if no_cache else [])]
@@ -187,7 +187,7 @@ def validate_command(
 ) -> None:
     """Check a config, its task, data and models without calling any model (unless --ping)."""
     from gepa_cli.config import load_config
-    from gepa_cli.validation import describe_plan, ping_models
+    from gepa_cli.run.plan import describe_plan, ping_models
 
     with error_boundary():
         cfg = load_config(config, set_ or [])
@@ -212,8 +212,8 @@ def show_frontier_command(
 
     from rich.console import Console
 
-    from gepa_cli.frontier_view import frontier_json, frontier_table
-    from gepa_cli.rundir import RunDir
+    from gepa_cli.rundir.frontier import frontier_json, frontier_table
+    from gepa_cli.rundir.directory import RunDir
 
     with error_boundary():
         rundir = RunDir.open(run_dir)
@@ -232,8 +232,8 @@ def export_prompt_command(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
 ) -> None:
     """Print (or write) a candidate's prompts."""
-    from gepa_cli.frontier_view import export_prompts
-    from gepa_cli.rundir import RunDir
+    from gepa_cli.rundir.frontier import export_prompts
+    from gepa_cli.rundir.directory import RunDir
 
     if fmt not in ("text", "json", "yaml"):
         raise typer.BadParameter("expected text, json or yaml", param_hint="--format")
@@ -277,7 +277,7 @@ def eval_command(
     """
     import json
 
-    from gepa_cli.eval_command import resolve_target, run_eval
+    from gepa_cli.run.eval_candidate import resolve_target, run_eval
 
     with error_boundary():
         resolved = resolve_target(target, candidate, set_ or [])

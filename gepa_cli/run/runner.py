@@ -17,19 +17,19 @@ from pathlib import Path
 from typing import Any, cast
 
 from gepa_cli.config import ConfigError, ExperimentConfig, config_to_dict, load_config_dict
-from gepa_cli.display import ResumePoint, RunInfo, make_display
+from gepa_cli.display.plain import ResumePoint, RunInfo, make_display
 from gepa_cli.engine.engine import EngineSettings
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example
-from gepa_cli.evaluation import ConcurrentEvaluator
-from gepa_cli.fingerprint import check_resumable, checked_extra, run_fingerprint
+from gepa_cli.run.evaluator import ConcurrentEvaluator
+from gepa_cli.run.resume_check import check_resumable, checked_extra, run_fingerprint
 from gepa_cli.lm.base import LM
 from gepa_cli.lm.cache import CacheableLM, CachedLM, ResponseCache
 from gepa_cli.lm.usage import UsageMeter
-from gepa_cli.model_wiring import ModelSet, build_models
-from gepa_cli.run_loop import RunFailure, RunInterrupted, RunLoop, RunParts, RunResult, Splits
-from gepa_cli.rundir import RunDir
-from gepa_cli.stopping import FailFastLM
+from gepa_cli.run.models import ModelSet, build_models
+from gepa_cli.run.loop import RunFailure, RunInterrupted, RunLoop, RunParts, RunResult, Splits
+from gepa_cli.rundir.directory import RunDir
+from gepa_cli.run.stopping import FailFastLM
 from gepa_cli.tasks.base import Task, TaskConfigError
 from gepa_cli.tasks.data import DataError, load_split
 from gepa_cli.tasks.registry import build_task, required_fields

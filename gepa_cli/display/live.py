@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gepa_cli.engine import events as ev
-from gepa_cli.run_progress import (
+from gepa_cli.display.progress import (
     RunFacts,
     RunInfo,
     RunProgress,

@@ -18,7 +18,7 @@ from typing import Any
 
 from gepa_cli.config import DataSpec, ExperimentConfig, SplitSpec, TaskSpec
 from gepa_cli.engine.state import EngineState
-from gepa_cli.rundir import RunDirError
+from gepa_cli.rundir.directory import RunDirError
 
 FINGERPRINT_KEY = "fingerprint"
 """The checkpoint's extra key under which the fingerprint is stored."""

@@ -87,7 +87,7 @@ def _embedded_warning(spec: ModelSpec) -> str | None:
 
 def model_lines(cfg: ExperimentConfig) -> list[str]:
     """Check each model's setup (API key variable, known embedded model) without a request."""
-    from gepa_cli.model_wiring import build_lm
+    from gepa_cli.run.models import build_lm
 
     lines = []
     for role, spec in (("task", cfg.models.task), ("reflection", cfg.models.reflection)):
@@ -103,7 +103,7 @@ def model_lines(cfg: ExperimentConfig) -> list[str]:
 
 def describe_plan(cfg: ExperimentConfig, config_dir: Path) -> str:
     """Load the task and every split; return the resolved config and the budget plan."""
-    from gepa_cli.runner import prepare
+    from gepa_cli.run.runner import prepare
 
     cfg, task, splits = prepare(cfg, config_dir.resolve())
     sizes = f"train {len(splits.train)}, val {len(splits.val)}"
@@ -152,7 +152,7 @@ def ping_models(cfg: ExperimentConfig) -> list[PingResult]:
 
 
 def _ping(spec: ModelSpec, roles: tuple[str, ...], cfg: ExperimentConfig) -> PingResult:
-    from gepa_cli.model_wiring import build_lm
+    from gepa_cli.run.models import build_lm
 
     lm, where = build_lm(spec, roles[0], cfg, UsageMeter())
     start = time.monotonic()

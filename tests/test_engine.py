@@ -7,8 +7,10 @@ from collections import Counter
 from engine_fakes import IdeaEvaluator, ScriptedReflector, examples, learn_one_rule, learn_rules
 
 from gepa_cli.engine import events as ev
-from gepa_cli.engine.engine import EngineSettings, GepaEngine
+from gepa_cli.engine.engine import GepaEngine
+from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import EngineState
+from gepa_cli.run.concurrency import thread_map
 
 IDEAS = ["carry the one", "round down", "carry the one", "round down", "units"]
 
@@ -176,10 +178,29 @@ def test_parallel_proposals_run_concurrently():
                     self.active -= 1
 
     engine, _ = make_engine(200, parallel_proposals=3)
-    engine.reflector = SlowReflector()
+    reflector = SlowReflector()
+    engine.mutation.reflector = reflector
+    engine.mutation.map = thread_map  # the runner's map; the engine itself starts no thread
     engine.score_seed({"solve": "Solve it."})
     engine.step()
-    assert engine.reflector.peak == 3
+    assert reflector.peak == 3
+
+
+def test_the_engine_alone_runs_proposals_one_after_another():
+    import threading
+
+    threads: set[int] = set()
+
+    class RecordingReflector(ScriptedReflector):
+        def complete(self, messages):
+            threads.add(threading.get_ident())
+            return super().complete(messages)
+
+    engine, _ = make_engine(200, parallel_proposals=3)
+    engine.mutation.reflector = RecordingReflector(learn_one_rule)
+    engine.score_seed({"solve": "Solve it."})
+    engine.step()
+    assert threads == {threading.get_ident()}
 
 
 def test_parallel_proposals_shrink_to_fit_the_remaining_budget():

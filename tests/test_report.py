@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from gepa_cli.report import REPORT_FILE, load_report_data, write_report
-from gepa_cli.report.data import CandidateInfo, CurvePoint, frontier_curve, score_curves
+from gepa_cli.report.data import frontier_curve, score_curves
 from gepa_cli.report.html import diff_counts, prompt_diff
 from gepa_cli.report.svg import Series, generation_layers, nice_ticks, score_color, step_chart
+from gepa_cli.report.values import CandidateInfo, CurvePoint
 from gepa_cli.rundir.directory import RunDirError
 
 SVG_NS = "{http://www.w3.org/2000/svg}"

@@ -7,8 +7,10 @@ part may be absent. The message is always a single line.
 
 from __future__ import annotations
 
+from gepa_cli.errors import BadInputError
 
-class ConfigError(Exception):
+
+class ConfigError(BadInputError):
     """The experiment config is unusable; `str(err)` says where and why in one line."""
 
     def __init__(self, detail: str, *, key: str | None = None, origin: str | None = None) -> None:

@@ -21,7 +21,6 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from gepa_cli.engine import events as ev
 from gepa_cli.display.progress import (
     RunFacts,
     RunInfo,
@@ -34,6 +33,7 @@ from gepa_cli.display.progress import (
     stats_text,
     summary_rows,
 )
+from gepa_cli.engine import events as ev
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 

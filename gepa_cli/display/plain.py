@@ -14,7 +14,6 @@ from typing import Any, Protocol, TextIO
 
 from rich.console import Console
 
-from gepa_cli.engine import events as ev
 from gepa_cli.display.live import RichDisplay
 from gepa_cli.display.progress import (  # noqa: F401  (re-exported for the runner and tests)
     ResumePoint,
@@ -29,6 +28,7 @@ from gepa_cli.display.progress import (  # noqa: F401  (re-exported for the runn
     short_id,
     summary_rows,
 )
+from gepa_cli.engine import events as ev
 
 __all__ = [
     "Display", "NullDisplay", "PlainDisplay", "ResumePoint", "RichDisplay", "RunFacts",

@@ -10,35 +10,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.budget import MetricBudget
+from gepa_cli.engine.concurrency import MapFn, serial_map
+from gepa_cli.engine.ledger import Ledger
 from gepa_cli.engine.merge import MergePlan, find_merge, stratified_subsample
-from gepa_cli.engine.mutation import Proposal, ReflectiveMutation
-from gepa_cli.engine.pareto import per_example_fronts, prune_dominated
+from gepa_cli.engine.mutation import ReflectiveMutation
+from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import Candidate, EngineState, candidate_id
-from gepa_cli.engine.types import Evaluator, Example, Prompts, Rollout
+from gepa_cli.engine.types import Evaluator, Example, Prompts
 from gepa_cli.lm.base import LM
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """The search settings the engine needs (a projection of the experiment config)."""
-
-    seed: int = 0
-    minibatch_size: int = 3
-    candidate_selection: str = "pareto"
-    epsilon: float = 0.1
-    module_selection: str = "round_robin"
-    skip_perfect: bool = True
-    perfect_score: float = 1.0
-    max_metric_calls: int | None = None
-    reflection_template: str | None = None
-    merge_enabled: bool = False
-    merge_max_invocations: int = 5
-    merge_subsample: int = 5
-    parallel_proposals: int = 1
 
 
 class GepaEngine:
@@ -54,17 +36,34 @@ class GepaEngine:
         reflector: LM,
         emit: ev.EventSink = ev.discard_event,
         state: EngineState | None = None,
+        map_fn: MapFn = serial_map,
     ) -> None:
         self.settings = settings
         self.modules = tuple(modules)
-        self.train = {ex.id: ex for ex in train}
         self.val = list(val)
         self.evaluator = evaluator
-        self.reflector = reflector
-        self.emit = emit
-        self.state = state or EngineState()
-        self.budget = MetricBudget(settings.max_metric_calls)
-        self.mutation = ReflectiveMutation(self)
+        budget = MetricBudget(settings.max_metric_calls)
+        self.ledger = Ledger(state or EngineState(), budget, self.val, emit)
+        self.mutation = ReflectiveMutation(
+            settings, self.ledger, self.modules, train, evaluator, reflector, map_fn,
+            on_accept=self.schedule_merge,
+        )  # fmt: skip
+
+    @property
+    def state(self) -> EngineState:
+        return self.ledger.state
+
+    @state.setter
+    def state(self, state: EngineState) -> None:
+        """Replace the whole state (e.g. rolled back to the last checkpoint)."""
+        self.ledger.state = state
+
+    @property
+    def budget(self) -> MetricBudget:
+        return self.ledger.budget
+
+    def emit(self, event: ev.Event) -> None:
+        self.ledger.emit(event)
 
     # --- seed ---------------------------------------------------------------------
 
@@ -83,13 +82,13 @@ class GepaEngine:
             )
         seed = Candidate(candidate_id(prompts), dict(prompts), (), "seed", 0, 0)
         rollouts = self.evaluator.evaluate(seed.prompts, self.val)
-        self.charge(seed.id, self.val, rollouts)
+        self.ledger.charge(seed.id, self.val, rollouts)
         self.state.add_candidate(seed, {r.example_id: r.score for r in rollouts})
         self.state.module_pointer[seed.id] = 0
         self.emit(
             ev.SeedEvaluated(seed.id, self.state.mean_val_score(seed.id), self.state.metric_calls)
         )
-        self._emit_frontier(0)
+        self.ledger.emit_frontier(0)
 
     # --- stopping -----------------------------------------------------------------
 
@@ -106,7 +105,7 @@ class GepaEngine:
 
     def max_idle_iterations(self) -> int:
         """Consecutive iterations without a new evaluation after which the search has stalled."""
-        epoch = -(-len(self.train) // max(1, self.settings.minibatch_size))
+        epoch = -(-len(self.mutation.train) // max(1, self.settings.minibatch_size))
         return max(10, 2 * epoch)
 
     def next_iteration_fits(self) -> bool:
@@ -160,7 +159,7 @@ class GepaEngine:
         by_id = {ex.id: ex for ex in self.val}
         examples = [by_id[e] for e in subsample]
         rollouts = self.evaluator.evaluate(plan.prompts, examples)
-        self.charge(plan.child_id, examples, rollouts)
+        self.ledger.charge(plan.child_id, examples, rollouts)
         sums = (sum(first[e] for e in subsample), sum(second[e] for e in subsample))
         child_sum = sum(r.score for r in rollouts)
         accepted = child_sum >= max(sums)
@@ -180,51 +179,9 @@ class GepaEngine:
         self.state.merges_accepted += 1
         rest = [ex for ex in self.val if ex.id not in set(subsample)]
         rest_rollouts = self.evaluator.evaluate(child.prompts, rest)
-        self.charge(child.id, rest, rest_rollouts)
-        self.add_scored(child, iteration, rollouts + rest_rollouts)
-
-    # --- shared by seed, mutation and merge ---------------------------------------
-
-    def charge(self, cid: str, examples: Sequence[Example], rollouts: Sequence[Rollout]) -> None:
-        """Count the metric calls of fresh evaluations and report failed examples."""
-        self.state.metric_calls += len(examples)
-        for rollout in rollouts:
-            if rollout.error is not None:
-                self.state.errors += 1
-                self.emit(ev.ExampleFailed(cid, rollout.example_id, rollout.error))
-
-    def add_scored(self, cand: Candidate, iteration: int, rollouts: Sequence[Rollout]) -> None:
-        """Add a candidate with its (already charged) val rollouts; report it and the frontier."""
-        before = self.frontier_ids()
-        scores = {r.example_id: r.score for r in rollouts}
-        self.state.add_candidate(cand, {ex.id: scores[ex.id] for ex in self.val})
-        self.emit(
-            ev.CandidateAdded(
-                iteration, cand.id, cand.parents, cand.origin,
-                self.state.mean_val_score(cand.id), self.state.metric_calls,
-            )
-        )  # fmt: skip
-        if self.frontier_ids() != before:
-            self._emit_frontier(iteration)
-
-    def skip(self, p: Proposal, reason: str, detail: str) -> None:
-        self.emit(
-            ev.IterationSkipped(
-                p.iteration, p.parent.id, reason, detail, self.state.metric_calls, p.index
-            )
-        )
+        self.ledger.charge(child.id, rest, rest_rollouts)
+        self.ledger.add_scored(child, iteration, rollouts + rest_rollouts)
 
     def frontier_ids(self) -> tuple[str, ...]:
         """The non-dominated candidates of the per-example frontier, in pool order."""
-        order = [c.id for c in self.state.candidates]
-        fronts = per_example_fronts(order, self.state.val_scores)
-        means = {cid: self.state.mean_val_score(cid) for cid in order}
-        return tuple(prune_dominated(fronts, order, means))
-
-    def _emit_frontier(self, iteration: int) -> None:
-        best = self.state.best_id()
-        self.emit(
-            ev.FrontierChanged(
-                iteration, self.frontier_ids(), best, self.state.mean_val_score(best)
-            )
-        )
+        return self.ledger.frontier_ids()

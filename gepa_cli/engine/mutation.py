@@ -11,32 +11,19 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
 
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.budget import iteration_cost_bound
+from gepa_cli.engine.concurrency import MapFn
+from gepa_cli.engine.ledger import Ledger
 from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
 from gepa_cli.engine.sampler import iteration_rng, minibatch
 from gepa_cli.engine.selection import select_modules, select_parent
+from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import Candidate, candidate_id
-from gepa_cli.engine.types import Example, Rollout
-from gepa_cli.lm.base import LMError
-
-if TYPE_CHECKING:
-    from gepa_cli.engine.engine import GepaEngine
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def run_all(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """`fn` over `items`, concurrently when there is more than one; results in order."""
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=len(items)) as pool:
-        return list(pool.map(fn, items))
+from gepa_cli.engine.types import Evaluator, Example, Rollout
+from gepa_cli.lm.base import LM, LMError
 
 
 @dataclass
@@ -61,17 +48,37 @@ class Proposal:
 
 
 class ReflectiveMutation:
-    """Plans and runs the reflective proposals of one iteration for a `GepaEngine`."""
+    """Plans and runs the reflective proposals of one iteration, recording in a `Ledger`."""
 
-    def __init__(self, engine: GepaEngine) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        settings: EngineSettings,
+        ledger: Ledger,
+        modules: Sequence[str],
+        train: Sequence[Example],
+        evaluator: Evaluator,
+        reflector: LM,
+        map_fn: MapFn,
+        on_accept: Callable[[], None],
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.modules = tuple(modules)
+        self.train = {ex.id: ex for ex in train}
+        self.evaluator = evaluator
+        self.reflector = reflector
+        self.map = map_fn
+        self.on_accept = on_accept
+
+    def _skip(self, p: Proposal, reason: str, detail: str) -> None:
+        self.ledger.skip(p.iteration, p.parent.id, reason, detail, p.index)
 
     def plan(self, iteration: int) -> list[Proposal]:
         """The iteration's proposals; pure given the state and the seed."""
-        e, s = self.engine, self.engine.settings
+        e, s = self.ledger, self.settings
         k_total = max(1, s.parallel_proposals)
         pointers = dict(e.state.module_pointer)
-        train_ids = sorted(e.train)
+        train_ids = sorted(self.train)
         proposals = []
         for k in range(k_total):
             rng = (
@@ -83,10 +90,10 @@ class ReflectiveMutation:
                 select_parent(e.state, s.candidate_selection, rng, s.epsilon)
             )
             pointer = pointers.get(parent.id, 0)
-            modules, nxt = select_modules(e.modules, s.module_selection, pointer)
+            modules, nxt = select_modules(self.modules, s.module_selection, pointer)
             pointers[parent.id] = nxt
             ids = minibatch(train_ids, s.minibatch_size, s.seed, (iteration - 1) * k_total + k + 1)
-            batch = tuple(e.train[i] for i in ids)
+            batch = tuple(self.train[i] for i in ids)
             proposals.append(Proposal(iteration, k, parent, modules, nxt, batch))
         return proposals
 
@@ -94,7 +101,7 @@ class ReflectiveMutation:
         """The iteration's proposals, dropping the last ones while their worst case would
         not fit in the remaining metric-call budget (at least one is kept)."""
         proposals = self.plan(iteration)
-        e = self.engine
+        e = self.ledger
         while len(proposals) > 1 and not e.budget.fits(
             e.state.metric_calls, self.cost_bound(proposals)
         ):
@@ -105,13 +112,13 @@ class ReflectiveMutation:
         """The most metric calls these proposals can spend."""
         missing = {(p.parent.id, ex.id) for p in proposals for ex in p.batch}
         missing -= {
-            (cid, eid) for cid, rows in self.engine.state.train_rollouts.items() for eid in rows
+            (cid, eid) for cid, rows in self.ledger.state.train_rollouts.items() for eid in rows
         }
-        val = len(self.engine.val)
+        val = len(self.ledger.val)
         return len(missing) + sum(iteration_cost_bound(0, len(p.batch), val) for p in proposals)
 
     def run(self, proposals: list[Proposal]) -> None:
-        e = self.engine
+        e = self.ledger
         for p in proposals:
             e.state.module_pointer[p.parent.id] = p.next_pointer
             e.emit(
@@ -131,7 +138,7 @@ class ReflectiveMutation:
     # --- phases -------------------------------------------------------------------
 
     def _parent_phase(self, proposals: list[Proposal]) -> None:
-        e = self.engine
+        e = self.ledger
         wanted: dict[str, list[Example]] = {}
         for p in proposals:
             cache = e.state.train_rollouts.setdefault(p.parent.id, {})
@@ -139,7 +146,7 @@ class ReflectiveMutation:
             queue.extend(x for x in p.batch if x.id not in cache and x not in queue)
         jobs = [(cid, batch) for cid, batch in wanted.items() if batch]
         prompts = {p.parent.id: p.parent.prompts for p in proposals}
-        results = run_all(lambda job: e.evaluator.evaluate(prompts[job[0]], job[1]), jobs)
+        results = self.map(lambda job: self.evaluator.evaluate(prompts[job[0]], job[1]), jobs)
         for (cid, batch), rollouts in zip(jobs, results, strict=True):
             e.charge(cid, batch, rollouts)
             e.state.train_rollouts[cid].update({r.example_id: r for r in rollouts})
@@ -148,61 +155,60 @@ class ReflectiveMutation:
             p.parent_rollouts = [cache[x.id] for x in p.batch]
 
     def _skip_perfect(self, p: Proposal) -> bool:
-        s = self.engine.settings
+        s = self.settings
         if s.skip_perfect and all(r.score >= s.perfect_score for r in p.parent_rollouts):
-            self.engine.skip(p, "all_perfect", "the parent is perfect on this minibatch")
+            self._skip(p, "all_perfect", "the parent is perfect on this minibatch")
             return True
         return False
 
     def _reflect_phase(self, proposals: list[Proposal]) -> None:
-        e = self.engine
+        template = self.settings.reflection_template
         jobs = [(p, m) for p in proposals for m in p.modules]
 
         def reflect(job: tuple[Proposal, str]) -> str | LMError:
             p, module = job
-            messages = build_reflection_messages(
-                module, p.parent.prompts[module], p.parent_rollouts, e.settings.reflection_template
-            )
+            parent_text = p.parent.prompts[module]
+            messages = build_reflection_messages(module, parent_text, p.parent_rollouts, template)
             try:
-                return e.reflector.complete(messages).text
+                return self.reflector.complete(messages).text
             except LMError as exc:
                 return exc
 
-        for (p, module), reply in zip(jobs, run_all(reflect, jobs), strict=True):
+        for (p, module), reply in zip(jobs, self.map(reflect, jobs), strict=True):
             if p.done:
                 continue
             if isinstance(reply, LMError):
                 p.done = True
-                e.skip(p, "reflection_failed", str(reply))
+                self._skip(p, "reflection_failed", str(reply))
                 continue
             text = extract_instruction(reply)
             if text is None:
                 p.done = True
-                e.skip(p, "reflection_empty", "the reflection reply held no instruction")
+                self._skip(p, "reflection_empty", "the reflection reply held no instruction")
                 continue
             p.new_texts[module] = text
 
     def _new_child(self, p: Proposal) -> bool:
-        e = self.engine
+        e = self.ledger
         p.child_id = candidate_id(p.child_prompts)
         if p.child_id == p.parent.id:
-            e.skip(p, "unchanged", "the reflection returned the same instruction")
+            self._skip(p, "unchanged", "the reflection returned the same instruction")
             return False
         if e.state.has(p.child_id) or p.child_id in e.state.tried_children:
-            e.skip(p, "known", f"candidate {p.child_id} was already proposed")
+            self._skip(p, "known", f"candidate {p.child_id} was already proposed")
             return False
         e.state.tried_children.add(p.child_id)
         return True
 
     def _child_phase(self, proposals: list[Proposal]) -> None:
-        e = self.engine
-        results = run_all(lambda p: e.evaluator.evaluate(p.child_prompts, p.batch), proposals)
+        e = self.ledger
+        results = self.map(lambda p: self.evaluator.evaluate(p.child_prompts, p.batch), proposals)
         for p, rollouts in zip(proposals, results, strict=True):
             e.charge(p.child_id, p.batch, rollouts)
             p.child_rollouts = rollouts
 
     def _decide(self, p: Proposal) -> bool:
-        e = self.engine
+        e = self.ledger
         parent_sum = sum(r.score for r in p.parent_rollouts)
         child_sum = sum(r.score for r in p.child_rollouts)
         accepted = child_sum > parent_sum
@@ -215,8 +221,8 @@ class ReflectiveMutation:
         return accepted
 
     def _admit_phase(self, proposals: list[Proposal]) -> None:
-        e = self.engine
-        results = run_all(lambda p: e.evaluator.evaluate(p.child_prompts, e.val), proposals)
+        e = self.ledger
+        results = self.map(lambda p: self.evaluator.evaluate(p.child_prompts, e.val), proposals)
         for p, rollouts in zip(proposals, results, strict=True):
             child = Candidate(
                 p.child_id, p.child_prompts, (p.parent.id,), "mutation", p.iteration,
@@ -226,4 +232,4 @@ class ReflectiveMutation:
             e.state.train_rollouts[p.child_id] = {r.example_id: r for r in p.child_rollouts}
             e.state.module_pointer[p.child_id] = p.next_pointer
             e.add_scored(child, p.iteration, rollouts)
-            e.schedule_merge()
+            self.on_accept()

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gepa_cli.engine.types import Prompts, Rollout
+from gepa_cli.errors import BadInputError
 
 SCHEMA_VERSION = 1
 
 
-class CheckpointError(ValueError):
+class CheckpointError(BadInputError, ValueError):
     """A checkpoint cannot be loaded (newer schema, corrupt content)."""
 
 

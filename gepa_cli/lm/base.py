@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from gepa_cli.errors import RuntimeFailure
+
 Message = dict[str, str]
 """A chat message: {"role": "system"|"user"|"assistant", "content": "..."}."""
 
@@ -21,7 +23,7 @@ class Completion:
     finish_reason: str | None = None
 
 
-class LMError(Exception):
+class LMError(RuntimeFailure):
     """A model call failed for good (after retries); the message says why."""
 
 

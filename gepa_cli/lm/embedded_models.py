@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from gepa_cli.errors import BadInputError
+
 PROVIDER_PREFIX = "embedded/"
 XLLAMACPP_REQUIREMENT = "xllamacpp==2026.10.11549"
 _CHUNK_BYTES = 8 << 20
 
 
-class EmbeddedModelError(Exception):
+class EmbeddedModelError(BadInputError):
     """An embedded model cannot be used (unknown name, package missing, corrupt weights)."""
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gepa_cli.report.data import ReportData, load_report_data
+from gepa_cli.report.data import load_report_data
 from gepa_cli.report.html import render_report
+from gepa_cli.report.values import ReportData
 from gepa_cli.rundir.directory import write_atomic
 
 REPORT_FILE = "report.html"

@@ -14,111 +14,26 @@ import io
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gepa_cli.report.values import (
+    USAGE_COLUMNS,
+    CandidateInfo,
+    CurvePoint,
+    EventCounts,
+    Headline,
+    ReportData,
+    RoleUsage,
+    ScoreMatrix,
+    TestScores,
+)
 from gepa_cli.rundir import directory as rd
 from gepa_cli.rundir.directory import RunDirError
 
 _RUN_FILES = (rd.CONFIG_FILE, rd.CHECKPOINT_FILE, rd.CANDIDATES_FILE, rd.EVENTS_FILE)
-USAGE_COLUMNS = ("calls", "cached_calls", "input_tokens", "output_tokens", "errors", "retries")
-
-
-@dataclass(frozen=True)
-class CandidateInfo:
-    """One line of candidates.jsonl."""
-
-    id: str
-    parents: tuple[str, ...]
-    origin: str
-    iteration: int | None
-    prompts: Mapping[str, str]
-    val_score: float | None
-    metric_calls_at_discovery: int | None
-
-
-@dataclass(frozen=True)
-class ScoreMatrix:
-    """score_matrix.csv: one row of cells per candidate, None where no score is held."""
-
-    example_ids: tuple[str, ...]
-    candidate_ids: tuple[str, ...]
-    cells: tuple[tuple[float | None, ...], ...]
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    """A value that holds from `metric_calls` on (until the next point)."""
-
-    metric_calls: float
-    value: float
-
-
-@dataclass(frozen=True)
-class RoleUsage:
-    role: str
-    counts: Mapping[str, int]  # USAGE_COLUMNS -> count
-
-
-@dataclass(frozen=True)
-class TestScores:
-    seed: float | None
-    best: float | None
-    n: int | None
-
-
-@dataclass(frozen=True)
-class EventCounts:
-    """What events.jsonl says about the search beyond the pool itself."""
-
-    proposals_accepted: int = 0
-    proposals_rejected: int = 0
-    merges_accepted: int = 0
-    merges_rejected: int = 0
-    iterations_skipped: int = 0
-    examples_failed: int = 0
-
-
-@dataclass(frozen=True)
-class Headline:
-    """The header's facts: from summary.json, falling back to the other files."""
-
-    stopped_because: str | None = None
-    best_id: str | None = None
-    seed_id: str | None = None
-    best_val_score: float | None = None
-    seed_val_score: float | None = None
-    test: TestScores | None = None
-    metric_calls: int | None = None
-    max_metric_calls: int | None = None
-    iterations: int | None = None
-    elapsed_s: float | None = None
-    cost_usd: float | None = None
-    max_cost_usd: float | None = None
-    cost_by_role: Mapping[str, float | None] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ReportData:
-    run_dir: Path
-    name: str
-    models: Mapping[str, str]  # role -> model id, from config.yaml
-    summary_found: bool
-    headline: Headline
-    usage: tuple[RoleUsage, ...]
-    candidates: tuple[CandidateInfo, ...]
-    matrix: ScoreMatrix | None
-    frontier_wins: Mapping[str, int]  # non-dominated candidate -> examples it is best on
-    best_curve: tuple[CurvePoint, ...]
-    mean_curve: tuple[CurvePoint, ...]
-    frontier_curve: tuple[CurvePoint, ...]
-    events: EventCounts
-    notes: tuple[str, ...] = ()
-
-
 # --- coercion ----------------------------------------------------------------------------
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
-from gepa_cli.report.data import USAGE_COLUMNS, CandidateInfo, ReportData
 from gepa_cli.report.svg import Series, esc, heatmap_svg, lineage_svg, short_id, step_chart
+from gepa_cli.report.values import USAGE_COLUMNS, CandidateInfo, ReportData
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _CSS = """

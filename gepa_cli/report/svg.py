@@ -12,7 +12,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from gepa_cli.report.data import CandidateInfo, CurvePoint, ScoreMatrix
+from gepa_cli.report.values import CandidateInfo, CurvePoint, ScoreMatrix
 
 SHORT_ID = 8
 _FONT = 'font-family="ui-monospace,SFMono-Regular,Menlo,Consolas,monospace" font-size="11"'

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from gepa_cli.config import ExperimentConfig, load_config, load_config_dict
-from gepa_cli.run.evaluator import ConcurrentEvaluator
-from gepa_cli.rundir.frontier import best_record, resolve_candidate
 from gepa_cli.lm.cache import CachedLM, ResponseCache
 from gepa_cli.lm.usage import UsageMeter
+from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.run.models import build_lm
-from gepa_cli.rundir.directory import RunDir, RunDirError, write_atomic
 from gepa_cli.run.runner import load_task_and_data
+from gepa_cli.rundir.directory import RunDir, RunDirError, write_atomic
+from gepa_cli.rundir.frontier import best_record, resolve_candidate
 
 SPLITS = ("train", "val", "test")
 

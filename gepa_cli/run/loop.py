@@ -26,16 +26,17 @@ from gepa_cli.config import ExperimentConfig, ModelsSpec
 from gepa_cli.display.plain import Display, RunFacts
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.engine import GepaEngine
+from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example, Prompts
-from gepa_cli.run.evaluator import ConcurrentEvaluator
-from gepa_cli.run.resume_check import FINGERPRINT_KEY
+from gepa_cli.errors import Interruption, RuntimeFailure
 from gepa_cli.lm.cache import CachedLM
 from gepa_cli.lm.usage import UsageMeter
-from gepa_cli.run.models import ModelSet
 from gepa_cli.report import write_report
-from gepa_cli.rundir.directory import RunDir
-from gepa_cli.rundir.views import non_dominated
+from gepa_cli.run.concurrency import thread_map
+from gepa_cli.run.evaluator import ConcurrentEvaluator
+from gepa_cli.run.models import ModelSet
+from gepa_cli.run.resume_check import FINGERPRINT_KEY
 from gepa_cli.run.stopping import (
     Clock,
     EvaluationWatch,
@@ -43,15 +44,17 @@ from gepa_cli.run.stopping import (
     StopSignals,
     external_stop_reason,
 )
+from gepa_cli.rundir.directory import RunDir
+from gepa_cli.rundir.views import non_dominated
 
 INTERRUPTS = ("sigint", "sigterm")
 
 
-class RunFailure(Exception):
+class RunFailure(RuntimeFailure):
     """The run cannot go on (e.g. the model is unreachable); the checkpoint is kept."""
 
 
-class RunInterrupted(Exception):
+class RunInterrupted(Interruption):
     """A second Ctrl-C stopped the run mid-step; the last checkpoint is kept."""
 
 
@@ -74,6 +77,7 @@ class RunParts:
     """Everything a run loop works with, wired by the runner."""
 
     cfg: ExperimentConfig
+    settings: EngineSettings
     rundir: RunDir
     splits: Splits
     models: ModelSet
@@ -121,8 +125,6 @@ class RunLoop:
     def __init__(
         self, parts: RunParts, state: EngineState | None, extra: Mapping[str, Any]
     ) -> None:
-        from gepa_cli.run.runner import engine_settings
-
         self.parts = parts
         self.cfg, self.rundir, self.splits = parts.cfg, parts.rundir, parts.splits
         for role, lm in (("task", parts.models.task), ("reflection", parts.models.reflection)):
@@ -137,9 +139,9 @@ class RunLoop:
             float(worst) if isinstance(worst, int | float) else 0.0,
         )  # fmt: skip
         self.engine = GepaEngine(
-            engine_settings(parts.cfg), list(parts.cfg.task.prompts), parts.splits.train,
+            parts.settings, list(parts.cfg.task.prompts), parts.splits.train,
             parts.splits.val, self.watch, parts.models.reflection, emit=self._emit,
-            state=state,
+            state=state, map_fn=thread_map,
         )  # fmt: skip
 
     def _emit(self, event: ev.Event) -> None:

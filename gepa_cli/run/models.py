@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gepa_cli.config import ExperimentConfig, ModelSpec
+from gepa_cli.errors import BadInputError
 from gepa_cli.lm.base import LM
 from gepa_cli.lm.cache import CachedLM, ResponseCache
 from gepa_cli.lm.openai_client import OpenAIChatLM
@@ -21,7 +22,7 @@ MAX_EMBEDDED_SLOTS = 4
 """More llama.cpp slots than this add memory but little speed on a small CPU."""
 
 
-class ModelSetupError(Exception):
+class ModelSetupError(BadInputError):
     """A model cannot be set up (missing key, missing embedded package); one line."""
 
 

@@ -105,7 +105,7 @@ def describe_plan(cfg: ExperimentConfig, config_dir: Path) -> str:
     """Load the task and every split; return the resolved config and the budget plan."""
     from gepa_cli.run.runner import prepare
 
-    cfg, task, splits = prepare(cfg, config_dir.resolve())
+    cfg, task, splits, _settings = prepare(cfg, config_dir.resolve())
     sizes = f"train {len(splits.train)}, val {len(splits.val)}"
     if splits.test is not None:
         sizes += f", test {len(splits.test)}"

@@ -17,19 +17,20 @@ from pathlib import Path
 from typing import Any, cast
 
 from gepa_cli.config import ConfigError, ExperimentConfig, config_to_dict, load_config_dict
+from gepa_cli.display.guard import GuardedDisplay
 from gepa_cli.display.plain import ResumePoint, RunInfo, make_display
-from gepa_cli.engine.engine import EngineSettings
+from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example
-from gepa_cli.run.evaluator import ConcurrentEvaluator
-from gepa_cli.run.resume_check import check_resumable, checked_extra, run_fingerprint
 from gepa_cli.lm.base import LM
 from gepa_cli.lm.cache import CacheableLM, CachedLM, ResponseCache
 from gepa_cli.lm.usage import UsageMeter
-from gepa_cli.run.models import ModelSet, build_models
+from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.run.loop import RunFailure, RunInterrupted, RunLoop, RunParts, RunResult, Splits
-from gepa_cli.rundir.directory import RunDir
+from gepa_cli.run.models import ModelSet, build_models
+from gepa_cli.run.resume_check import check_resumable, checked_extra, run_fingerprint
 from gepa_cli.run.stopping import FailFastLM
+from gepa_cli.rundir.directory import RunDir
 from gepa_cli.tasks.base import Task, TaskConfigError
 from gepa_cli.tasks.data import DataError, load_split
 from gepa_cli.tasks.registry import build_task, required_fields
@@ -118,27 +119,29 @@ def check_budget_covers_seed(cfg: ExperimentConfig, val_size: int) -> None:
         )
 
 
-def prepare(cfg: ExperimentConfig, config_dir: Path) -> tuple[ExperimentConfig, Task, Splits]:
+def prepare(
+    cfg: ExperimentConfig, config_dir: Path
+) -> tuple[ExperimentConfig, Task, Splits, EngineSettings]:
     """Check everything that can be checked without a model: task, data, prompts, budget."""
     cfg = absolutize_task_type(cfg, config_dir)
     task, splits = load_task_and_data(cfg)
-    engine_settings(cfg)  # reads the custom reflection prompt, if any
+    settings = engine_settings(cfg)  # reads the custom reflection prompt, if any
     check_budget_covers_seed(cfg, len(splits.val))
-    return cfg, task, splits
+    return cfg, task, splits, settings
 
 
 def start_run(
     cfg: ExperimentConfig, config_dir: Path, run_dir: Path | None, display_kind: str
 ) -> RunResult:
     """A fresh run of `cfg` in a new run directory (created only once the input checks out)."""
-    cfg, task, splits = prepare(cfg, config_dir)
+    cfg, task, splits, settings = prepare(cfg, config_dir)
     meter = UsageMeter()
     models, _ = build_models(cfg, meter, None)
     rundir = RunDir.create(cfg.output.runs_dir, cfg.name, run_dir)
     with rundir.lock():
         rundir.write_config(config_to_dict(cfg))
         rundir.truncate_events(0)  # an explicit --run-dir may hold a run killed before its seed
-        run = _Run(cfg, rundir, task, splits, models, meter, run_fingerprint(cfg))
+        run = _Run(cfg, settings, rundir, task, splits, models, meter, run_fingerprint(cfg))
         return _execute(run, None, {}, display_kind)
 
 
@@ -155,7 +158,7 @@ def resume_run(
         cfg = load_config_dict(
             rundir.read_config(), rundir.path, str(rundir.path / "config.yaml"), overrides
         )
-        cfg, task, splits = prepare(cfg, rundir.path)
+        cfg, task, splits, settings = prepare(cfg, rundir.path)
         state, extra = rundir.load_checkpoint() if rundir.has_checkpoint else (None, {})
         extra = checked_extra(extra, rundir.file("checkpoint.json"))
         fingerprint = run_fingerprint(cfg)
@@ -172,7 +175,7 @@ def resume_run(
             rundir.truncate_events(0)  # killed before its first checkpoint: start over
         elif "events_bytes" in extra:  # (checkpoints of older versions do not say)
             rundir.truncate_events(extra["events_bytes"])
-        run = _Run(cfg, rundir, task, splits, models, meter, fingerprint)
+        run = _Run(cfg, settings, rundir, task, splits, models, meter, fingerprint)
         return _execute(run, state, extra, display_kind)
 
 
@@ -206,6 +209,7 @@ class _Run:
     """A checked run, ready to execute: its config, directory, task, data and models."""
 
     cfg: ExperimentConfig
+    settings: EngineSettings
     rundir: RunDir
     task: Task
     splits: Splits
@@ -220,13 +224,13 @@ def _execute(
     cfg, meter = run.cfg, run.meter
     cache = ResponseCache(run.rundir.cache_path) if cfg.runtime.cache else None
     wired, guards = _wire_models(cfg, run.models, meter, cache)
-    display = make_display(display_kind, stats=lambda: _live_stats(meter))
+    display = GuardedDisplay(make_display(display_kind, stats=lambda: _live_stats(meter)))
     evaluator = ConcurrentEvaluator(run.task, wired.task, cfg.runtime.max_concurrency)
     try:
         display.start(_run_info(cfg, run.rundir, wired, run.splits, state))
         parts = RunParts(
-            cfg, run.rundir, run.splits, wired, guards, evaluator, display, meter,
-            run.fingerprint,
+            cfg, run.settings, run.rundir, run.splits, wired, guards, evaluator, display,
+            meter, run.fingerprint,
         )  # fmt: skip
         return RunLoop(parts, state, extra).run()
     finally:

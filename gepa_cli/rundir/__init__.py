@@ -1,1 +1,1 @@
-"""The run directory on disk: atomic files, append-only logs, views and exports read back from it."""
+"""The run directory on disk: atomic files, append-only logs, and the views read back."""

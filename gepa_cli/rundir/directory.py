@@ -23,6 +23,7 @@ import yaml
 
 from gepa_cli.engine.events import Event, event_to_json
 from gepa_cli.engine.state import SCHEMA_VERSION, CheckpointError, EngineState
+from gepa_cli.errors import BadInputError
 from gepa_cli.rundir.views import (
     candidate_record,
     frontier_data,
@@ -45,7 +46,7 @@ STOP_FILE = "STOP"
 _RESERVED_CHECKPOINT_KEYS = frozenset({"schema_version", "engine"})
 
 
-class RunDirError(Exception):
+class RunDirError(BadInputError):
     """A run directory is missing, not a run directory, or holds unreadable files."""
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gepa_cli.engine.types import Example, ModuleCall, Prompts
+from gepa_cli.errors import BadInputError
 from gepa_cli.lm.base import LM
 
 
@@ -31,7 +32,7 @@ class Score:
     module_feedback: Mapping[str, str] = field(default_factory=dict)
 
 
-class TaskConfigError(ValueError):
+class TaskConfigError(BadInputError, ValueError):
     """A task's options or data are unusable; the message names the key or field."""
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from gepa_cli.engine.types import Example
+from gepa_cli.errors import BadInputError
 
 
-class DataError(ValueError):
+class DataError(BadInputError, ValueError):
     """A dataset file is missing or malformed; the message names file:line or file and field."""
 
 

@@ -1,0 +1,45 @@
+"""A display that can never end a run: the first exception it raises is reported once on
+stderr, and from then on the display is muted while the optimization goes on."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, TextIO
+
+from gepa_cli.display.plain import Display, RunFacts, RunInfo
+from gepa_cli.engine import events as ev
+
+
+class GuardedDisplay:
+    """Forwards to `inner` until it fails once; then reports that failure and stays quiet."""
+
+    def __init__(self, inner: Display, stream: TextIO | None = None) -> None:
+        self.inner = inner
+        self.stream = stream
+        self.failure: str | None = None
+
+    def _call(self, method: Callable[..., None], *args: Any) -> None:
+        if self.failure is not None:
+            return
+        try:
+            method(*args)
+        except Exception as exc:  # a broken display must not cost the run
+            self.failure = f"{type(exc).__name__}: {exc}"
+            stream = self.stream or sys.stderr
+            print(f"gepa: the display failed ({self.failure}); the run goes on", file=stream)
+
+    def start(self, info: RunInfo) -> None:
+        self._call(self.inner.start, info)
+
+    def handle(self, event: ev.Event) -> None:
+        self._call(self.inner.handle, event)
+
+    def facts(self, facts: RunFacts) -> None:
+        self._call(self.inner.facts, facts)
+
+    def warning(self, message: str) -> None:
+        self._call(self.inner.warning, message)
+
+    def finish(self, summary: Mapping[str, Any]) -> None:
+        self._call(self.inner.finish, summary)

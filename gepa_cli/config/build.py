@@ -13,85 +13,38 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from gepa_cli.config.declaration import build_section, read_keys, yaml_names
+from gepa_cli.config.duration import parse_duration
 from gepa_cli.config.errors import ConfigError
-from gepa_cli.config.reader import (
-    Section,
-    as_float,
-    describe,
-    key_path,
-    resolve_path,
-    suggest,
-)
+from gepa_cli.config.reader import Section, describe, key_path, resolve_path, suggest
 from gepa_cli.config.schema import (
-    CANDIDATE_SELECTIONS,
-    MODULE_SELECTIONS,
     PROVIDERS,
+    REFLECTION_TEMPERATURE,
     BudgetSpec,
     ExperimentConfig,
-    MergeSpec,
     ModelSpec,
     ModelsSpec,
     OutputSpec,
-    Price,
-    RuntimeSpec,
     SearchSpec,
     default_runs_dir,
 )
+from gepa_cli.config.schema.models import ENV_NAME
 from gepa_cli.config.task_section import build_task
 
-TOP_KEYS = ("name", "seed", "task", "models", "budget", "search", "runtime", "output")
-MODELS_KEYS = ("task", "reflection")
-MODEL_KEYS = (
-    "model",
-    "base_url",
-    "api_key_env",
-    "temperature",
-    "max_tokens",
-    "top_p",
-    "seed",
-    "extra",
-    "price",
-)
-PRICE_KEYS = ("input_per_mtok", "output_per_mtok")
-BUDGET_KEYS = ("max_metric_calls", "max_cost_usd", "max_time")
-SEARCH_KEYS = (
-    "candidate_selection",
-    "epsilon",
-    "module_selection",
-    "minibatch_size",
-    "skip_perfect",
-    "perfect_score",
-    "merge",
-    "reflection_prompt",
-    "parallel_proposals",
-)
-MERGE_KEYS = ("enabled", "max_invocations")
-RUNTIME_KEYS = ("max_concurrency", "cache", "request_timeout", "max_retries")
-OUTPUT_KEYS = ("runs_dir",)
-
-REFLECTION_TEMPERATURE = 1.0
-"""Temperature of the reflection model when `models.reflection` is omitted."""
-
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_DURATION_UNITS = (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0))
-_DURATION = re.compile(r"".join(rf"(?:(\d+(?:\.\d+)?)\s*{u}\s*)?" for u, _ in _DURATION_UNITS))
-_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+_ENV_NAME = re.compile(ENV_NAME)
 
 
 def build_config(raw: Mapping[Any, Any], base_dir: Path) -> ExperimentConfig:
     """The typed config; relative data and prompt paths are taken from `base_dir`."""
-    top = Section.at("", raw)
-    top.check_keys(TOP_KEYS)
-    cfg = ExperimentConfig(
-        name=top.string("name").strip(),
-        seed=top.integer("seed", 0, minimum=0),
-        task=build_task(top.section("task"), base_dir),
-        models=_models(top.section("models")),
-        budget=_budget(top.section("budget")),
-        search=_search(top.section("search"), base_dir),
-        runtime=_runtime(top.section("runtime")),
-        output=_output(top.section("output")),
-    )
+    readers = {
+        "name": lambda top, _: top.string("name").strip(),
+        "task": lambda top, _: build_task(top.section("task"), base_dir),
+        "models": lambda top, _: _models(top.section("models")),
+        "budget": lambda top, _: _budget(top.section("budget")),
+        "search": lambda top, _: _search(top.section("search"), base_dir),
+        "output": lambda top, _: _output(top.section("output")),
+    }
+    cfg = build_section(Section.at("", raw), ExperimentConfig, readers)
     _check_cost_budget(cfg)
     return cfg
 
@@ -134,7 +87,7 @@ def _find_api_key(value: Any, key: str) -> None:
 
 
 def _models(section: Section) -> ModelsSpec:
-    section.check_keys(MODELS_KEYS)
+    section.check_keys(yaml_names(ModelsSpec))
     task = _model(section.section("task"))
     if section.has("reflection"):
         reflection = _model(section.section("reflection"))
@@ -144,32 +97,15 @@ def _models(section: Section) -> ModelsSpec:
 
 
 def _model(section: Section) -> ModelSpec:
-    section.check_keys(MODEL_KEYS)
-    model = _model_id(section)
-    urls = _base_urls(section, model)
+    readers = {
+        "model": lambda model, _: _model_id(model),
+        "base_url": lambda model, values: _base_urls(model, values["model"]),
+        "api_key_env": lambda model, _: _api_key_env(model),
+    }
+    values = read_keys(section, ModelSpec, readers)
+    urls = values.pop("base_url")
     return ModelSpec(
-        model=model,
-        base_url=urls[0] if urls else None,
-        replicas=urls if len(urls) > 1 else (),
-        api_key_env=_api_key_env(section),
-        temperature=section.number("temperature", 0.0, minimum=0),
-        max_tokens=section.optional_integer("max_tokens", minimum=1),
-        top_p=section.optional_number("top_p", minimum=0, maximum=1),
-        seed=section.optional_integer("seed"),
-        extra=section.free_mapping("extra"),
-        price=_price(section),
-    )
-
-
-def _price(section: Section) -> Price | None:
-    """`price: {input_per_mtok, output_per_mtok}` in US dollars per million tokens."""
-    if not section.has("price"):
-        return None
-    price = section.section("price")
-    price.check_keys(PRICE_KEYS)
-    return Price(
-        input_per_mtok=price.number("input_per_mtok", minimum=0),
-        output_per_mtok=price.number("output_per_mtok", minimum=0),
+        **values, base_url=urls[0] if urls else None, replicas=urls if len(urls) > 1 else ()
     )
 
 
@@ -234,12 +170,9 @@ def _api_key_env(section: Section) -> str | None:
 
 
 def _budget(section: Section) -> BudgetSpec:
-    section.check_keys(BUDGET_KEYS)
-    budget = BudgetSpec(
-        max_metric_calls=section.optional_integer("max_metric_calls", 300, minimum=1),
-        max_cost_usd=section.optional_number("max_cost_usd", positive=True),
-        max_time_s=parse_duration(section.data.get("max_time"), section.key("max_time")),
-    )
+    max_time = {"max_time_s": lambda budget, _: parse_duration(
+        budget.data.get("max_time"), budget.key("max_time"))}  # fmt: skip
+    budget = build_section(section, BudgetSpec, max_time)
     if budget.max_metric_calls is None and budget.max_cost_usd is None and not budget.max_time_s:
         raise ConfigError(
             "set at least one of max_metric_calls, max_cost_usd or max_time "
@@ -249,51 +182,9 @@ def _budget(section: Section) -> BudgetSpec:
     return budget
 
 
-def parse_duration(value: Any, key: str) -> float | None:
-    """Seconds from 90, 90.5, "90", "90s", "30m", "2h", "1h30m" or "1d"; null stays None."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip().lower()
-        match = _DURATION.fullmatch(text)
-        if _SECONDS.fullmatch(text):
-            value = float(text)
-        elif text and match:
-            pairs = zip(match.groups(), _DURATION_UNITS, strict=True)
-            value = sum(float(amount) * unit for amount, (_, unit) in pairs if amount)
-        else:
-            raise ConfigError(
-                'expected a duration such as 90, "90s", "30m", "2h" or "1h30m", '
-                f"got {describe(value)}",
-                key=key,
-            )
-    seconds = as_float(value, key)
-    if seconds <= 0:
-        raise ConfigError(f"must be > 0, got {describe(value)}", key=key)
-    return seconds
-
-
 def _search(section: Section, base_dir: Path) -> SearchSpec:
-    section.check_keys(SEARCH_KEYS)
-    return SearchSpec(
-        candidate_selection=section.choice("candidate_selection", "pareto", CANDIDATE_SELECTIONS),
-        epsilon=section.number("epsilon", 0.1, minimum=0, maximum=1),
-        module_selection=section.choice("module_selection", "round_robin", MODULE_SELECTIONS),
-        minibatch_size=section.integer("minibatch_size", 3, minimum=1),
-        skip_perfect=section.boolean("skip_perfect", True),
-        perfect_score=section.number("perfect_score", 1.0),
-        merge=_merge(section.section("merge")),
-        reflection_prompt=_reflection_prompt(section, base_dir),
-        parallel_proposals=section.integer("parallel_proposals", 1, minimum=1),
-    )
-
-
-def _merge(section: Section) -> MergeSpec:
-    section.check_keys(MERGE_KEYS)
-    return MergeSpec(
-        enabled=section.boolean("enabled", False),
-        max_invocations=section.integer("max_invocations", 5, minimum=0),
-    )
+    prompt = {"reflection_prompt": lambda search, _: _reflection_prompt(search, base_dir)}
+    return build_section(section, SearchSpec, prompt)
 
 
 def _reflection_prompt(section: Section, base_dir: Path) -> Path | None:
@@ -307,18 +198,8 @@ def _reflection_prompt(section: Section, base_dir: Path) -> Path | None:
     return path
 
 
-def _runtime(section: Section) -> RuntimeSpec:
-    section.check_keys(RUNTIME_KEYS)
-    return RuntimeSpec(
-        max_concurrency=section.integer("max_concurrency", 8, minimum=1),
-        cache=section.boolean("cache", True),
-        request_timeout=section.number("request_timeout", 120.0, positive=True),
-        max_retries=section.integer("max_retries", 6, minimum=0),
-    )
-
-
 def _output(section: Section) -> OutputSpec:
-    section.check_keys(OUTPUT_KEYS)
+    section.check_keys(yaml_names(OutputSpec))
     text = section.optional_string("runs_dir")
     if text is None:
         return OutputSpec(runs_dir=default_runs_dir())

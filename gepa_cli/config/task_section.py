@@ -12,29 +12,31 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gepa_cli.config.declaration import build_section
 from gepa_cli.config.errors import ConfigError
 from gepa_cli.config.reader import Section, describe, resolve_path
-from gepa_cli.config.schema import DataSpec, SplitSpec, TaskSpec
+from gepa_cli.config.schema.task import (
+    MODULE_NAME,
+    PROMPT_FILE_KEY,
+    DataSpec,
+    SplitSpec,
+    TaskSpec,
+)
 
-TASK_KEYS = ("type", "data", "fields", "prompts", "options")
-DATA_KEYS = ("train", "val", "test")
-SPLIT_KEYS = ("path", "offset", "limit")
-PROMPT_FILE_KEYS = ("file",)
 PYTHON_PREFIX = "python:"
 
-_MODULE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_MODULE_NAME = re.compile(MODULE_NAME)
 
 
 def build_task(section: Section, base_dir: Path) -> TaskSpec:
     """The task spec; `base_dir` is the folder relative paths are taken from."""
-    section.check_keys(TASK_KEYS)
-    return TaskSpec(
-        type=_task_type(section, base_dir),
-        data=_data(section.section("data"), base_dir),
-        fields=section.string_map("fields"),
-        prompts=_prompts(section.section("prompts"), base_dir),
-        options=_options(section, base_dir),
-    )
+    readers = {
+        "type": lambda task, _: _task_type(task, base_dir),
+        "data": lambda task, _: _data(task.section("data"), base_dir),
+        "prompts": lambda task, _: _prompts(task.section("prompts"), base_dir),
+        "options": lambda task, _: _options(task, base_dir),
+    }
+    return build_section(section, TaskSpec, readers)
 
 
 def _options(section: Section, base_dir: Path) -> dict[str, object]:
@@ -63,11 +65,12 @@ def _task_type(section: Section, base_dir: Path) -> str:
 
 
 def _data(section: Section, base_dir: Path) -> DataSpec:
-    section.check_keys(DATA_KEYS)
-    train = _split(section, "train", base_dir)
-    val = _split(section, "val", base_dir)
-    test = _split(section, "test", base_dir) if section.has("test") else None
-    return DataSpec(train=train, val=val, test=test)
+    readers = {
+        "train": lambda data, _: _split(data, "train", base_dir),
+        "val": lambda data, _: _split(data, "val", base_dir),
+        "test": lambda data, _: _split(data, "test", base_dir) if data.has("test") else None,
+    }
+    return build_section(section, DataSpec, readers)
 
 
 def _split(parent: Section, name: str, base_dir: Path) -> SplitSpec:
@@ -81,13 +84,10 @@ def _split(parent: Section, name: str, base_dir: Path) -> SplitSpec:
         raise ConfigError(
             f"expected a path or {{path, offset, limit}}, got {describe(value)}", key=key
         )
-    spec = Section(key, value)
-    spec.check_keys(SPLIT_KEYS)
-    return SplitSpec(
-        path=resolve_path(spec.string("path"), base_dir, spec.key("path")),
-        offset=spec.integer("offset", 0, minimum=0),
-        limit=spec.optional_integer("limit", minimum=1),
-    )
+    path = {
+        "path": lambda split, _: resolve_path(split.string("path"), base_dir, split.key("path"))
+    }
+    return build_section(Section(key, value), SplitSpec, path)
 
 
 def _prompts(section: Section, base_dir: Path) -> dict[str, str]:
@@ -116,9 +116,9 @@ def _instruction(value: Any, key: str, base_dir: Path) -> str:
             f"expected an instruction or {{file: path}}, got {describe(value)}", key=key
         )
     spec = Section(key, value)
-    spec.check_keys(PROMPT_FILE_KEYS)
-    path = resolve_path(spec.string("file"), base_dir, spec.key("file"))
-    return read_prompt_file(path, spec.key("file"))
+    spec.check_keys((PROMPT_FILE_KEY,))
+    path = resolve_path(spec.string(PROMPT_FILE_KEY), base_dir, spec.key(PROMPT_FILE_KEY))
+    return read_prompt_file(path, spec.key(PROMPT_FILE_KEY))
 
 
 def read_prompt_file(path: Path, key: str) -> str:

@@ -157,8 +157,9 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
 
 
 def test_every_checker_has_cases():
-    assert set(CASES) == set(CHECKERS) == set(supported_instructions())
-    assert len(supported_instructions()) == 25
+    assert set(CASES) == set(CHECKERS)
+    assert len(CHECKERS) == 25  # the IFEval ids; IFBench's 58 are in tests/test_ifbench.py
+    assert set(CHECKERS) <= set(supported_instructions())
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ where there is one, the line: `data/train.jsonl:7: not valid JSON (...)`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,15 @@ def load_split(
     required_fields: Sequence[str],
     offset: int = 0,
     limit: int | None = None,
+    check: Callable[[Example], str | None] | None = None,
 ) -> list[Example]:
     """Read one split: every non-blank line of `path` is a JSON object, one Example each.
 
     `fields` maps the task's field names to the dataset's; `Example.data` holds every
     dataset field plus the task's names mapped in. `offset` and `limit` select rows
-    after reading; duplicate ids are only an error among the selected rows.
+    after reading; duplicate ids are only an error among the selected rows. `check`, when
+    given (the task's `check_example`), vets each selected example: a message it returns
+    becomes a DataError naming the file and line.
     """
     if offset < 0:
         raise DataError(f"{path}: offset of split '{name}' must be >= 0, got {offset}")
@@ -45,6 +48,8 @@ def load_split(
     if not selected:
         raise DataError(_empty_message(name, path, len(examples), offset, limit))
     _check_unique_ids(path, selected, selected_lines)
+    if check is not None:
+        _check_examples(path, selected, selected_lines, check)
     return selected
 
 
@@ -120,6 +125,18 @@ def _check_unique_ids(path: Path, examples: Sequence[Example], lines: Sequence[i
             first = first_line[example.id]
             raise DataError(f"{path}:{line}: duplicate id '{example.id}' (first on line {first})")
         first_line[example.id] = line
+
+
+def _check_examples(
+    path: Path,
+    examples: Sequence[Example],
+    lines: Sequence[int],
+    check: Callable[[Example], str | None],
+) -> None:
+    for example, line in zip(examples, lines, strict=True):
+        problem = check(example)
+        if problem is not None:
+            raise DataError(f"{path}:{line}: {' '.join(problem.split())}")
 
 
 def _empty_message(name: str, path: Path, total: int, offset: int, limit: int | None) -> str:

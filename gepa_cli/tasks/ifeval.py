@@ -1,16 +1,21 @@
-"""The `ifeval` task: one module answers a prompt that carries verifiable instructions (IFEval).
+"""The `ifeval` task: one module answers a prompt that carries verifiable instructions.
+
+It serves IFEval (25 instruction ids) and IFBench (58 more); the ids in each row's
+`instruction_id_list` decide which rules apply (`instructions.CHECKERS` holds both sets).
 
 Data fields: `input` (the prompt), `instruction_id_list` and `kwargs` (one dict of
 parameters per instruction). Score = the fraction of instructions the reply satisfies;
 the feedback lists each failed instruction with its parameters and what is wrong.
-Option `mode`: `strict` (default) or `loose`, IFEval's loose variant, where an instruction
-also counts as followed if it holds once the reply's first and/or last line, or its
-asterisks, are removed.
+Option `mode`: `strict` (default) or `loose`, the benchmarks' loose variant (the same for
+both), where an instruction also counts as followed if it holds once the reply's first
+and/or last line, or its asterisks, are removed.
 
-The checkers are this project's own (`ifeval_checks`) rather than the `if-verifiable`
-package: that package imports `datasets` at import time and needs NLTK data that cannot be
-installed offline. An instruction id without a checker scores as failed with the feedback
-"checker not available"; `supported_instructions()` lists the ids that have one.
+The checkers are this project's own (`ifeval_checks`, `ifbench_checks_*`) rather than the
+`if-verifiable` package: that package imports `datasets` at import time and needs NLTK data
+that cannot be installed offline. `check_example` refuses a row naming an unknown id or
+kwargs that do not fit its checker (data loading calls it); at scoring time an id without a
+checker still scores as failed with the feedback "checker not available".
+`supported_instructions()` lists the ids that have one. Null kwargs count as absent.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from gepa_cli.engine.types import Example, Prompts
 from gepa_cli.lm.base import LM
 from gepa_cli.tasks.base import Score, TaskOutput
 from gepa_cli.tasks.chat import ask, check_option_names, choice_option, single_module
-from gepa_cli.tasks.ifeval_checks import CHECKERS
+from gepa_cli.tasks.instruction_specs import present
+from gepa_cli.tasks.instructions import CHECKERS, instruction_problem
 
 OPTIONS = ("mode",)
 MODES = ("strict", "loose")
@@ -52,8 +58,10 @@ def check_instruction(
     checker = CHECKERS.get(instruction_id)
     if checker is None:
         return UNAVAILABLE
-    problem: str | None = "the response is empty"
-    for variant in loose_variants(response) if loose else [response]:
+    problem: str | None = "the response is empty"  # both benchmarks fail an empty reply
+    kwargs = present(kwargs)
+    variants = loose_variants(response) if loose else [response] if response.strip() else []
+    for variant in variants:
         try:
             problem = checker(variant, kwargs)
         except (KeyError, TypeError, ValueError) as exc:
@@ -116,6 +124,18 @@ class IFEvalTask:
             InstructionResult(name, kwargs, check_instruction(name, kwargs, response, loose))
             for name, kwargs in example_instructions(example)
         ]
+
+    def check_example(self, example: Example) -> str | None:
+        """None when every instruction of `example` has a checker that fits its kwargs."""
+        try:
+            instructions = example_instructions(example)
+        except ValueError as exc:
+            return str(exc)
+        for name, kwargs in instructions:
+            problem = instruction_problem(name, kwargs)
+            if problem is not None:
+                return problem
+        return None
 
     def score(self, example: Example, output: TaskOutput) -> Score:
         results = self.results(example, output.output)

@@ -1,7 +1,7 @@
 """Turning `task.type` into a Task: the built-in adapters and user `python:` tasks.
 
 Owns `BUILTIN_TASKS` (name -> factory; other modules add entries), `build_task`,
-loading a user's task class from a file by path, and `required_fields`.
+loading a user's task class from a file by path, `required_fields` and `example_checker`.
 Every failure is a one-line TaskConfigError naming the config key.
 """
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from gepa_cli.engine.types import Example
 from gepa_cli.tasks.base import Task, TaskConfigError
 from gepa_cli.tasks.chat import did_you_mean
 from gepa_cli.tasks.classify import build_classify_task
@@ -68,6 +69,12 @@ def build_task(
 def required_fields(task: Task | Any) -> tuple[str, ...]:
     """The task's field names every example must have; ("input",) if the task does not say."""
     return tuple(getattr(task, "required_fields", ("input",)))
+
+
+def example_checker(task: Task | Any) -> Callable[[Example], str | None] | None:
+    """The task's `check_example(example) -> problem or None`, if it has one (for load_split)."""
+    check = getattr(task, "check_example", None)
+    return check if callable(check) else None
 
 
 def _build_python_task(spec: str, options: Mapping[str, Any], base_dir: Path) -> Task:

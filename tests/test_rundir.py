@@ -14,11 +14,12 @@ import pytest
 import yaml
 from rich.console import Console
 
+from gepa_cli.display.frontier_table import frontier_table
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.state import Candidate, EngineState, candidate_id
 from gepa_cli.engine.types import Rollout
-from gepa_cli.rundir.frontier import export_prompts, frontier_json, frontier_table, resolve_candidate
 from gepa_cli.rundir.directory import RunDir, RunDirError, write_atomic
+from gepa_cli.rundir.frontier import export_prompts, frontier_json, resolve_candidate
 
 VAL_IDS = ["v1", "v2", "v3", "v4"]
 SEED_PROMPTS = {"solve": "Solve it.", "check": "Check it."}

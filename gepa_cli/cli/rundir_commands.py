@@ -20,8 +20,9 @@ def show_frontier_command(
 
     from rich.console import Console
 
+    from gepa_cli.display.frontier_table import frontier_table
     from gepa_cli.rundir.directory import RunDir
-    from gepa_cli.rundir.frontier import frontier_json, frontier_table
+    from gepa_cli.rundir.frontier import frontier_json
 
     with error_boundary():
         rundir = RunDir.open(run_dir)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ifbench_data import write_ifbench_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
@@ -29,8 +30,17 @@ TINY = [
 ]
 
 
-def gepa(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GEPA_DATA": str(DATA)}
+def data_root(config: Path, tmp_path: Path) -> Path:
+    """The shared data, plus (IFBench is not shipped) IFBench-format rows of our own."""
+    if config.stem != "ifbench" or (DATA / "ifbench").is_dir():
+        return DATA
+    root = tmp_path / "data"
+    write_ifbench_rows(root / "ifbench" / "ifbench_test.jsonl", 260)
+    return root
+
+
+def gepa(*args: str, cwd: Path, data: Path = DATA) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GEPA_DATA": str(data)}
     return subprocess.run(
         [sys.executable, "-m", "gepa_cli", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
@@ -39,14 +49,14 @@ def gepa(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_there_are_benchmark_configs():
     names = {path.stem for path in CONFIGS}
-    assert {"quickstart", "gsm8k", "hotpotqa", "ifeval", "pupa", "banking77"} <= names
+    assert {"quickstart", "gsm8k", "hotpotqa", "ifeval", "ifbench", "pupa", "banking77"} <= names
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[path.stem for path in CONFIGS])
 def test_config_validates(config: Path, tmp_path: Path) -> None:
     if not DATA.is_dir() and config.stem != "quickstart":
         pytest.skip(f"shared data not found at {DATA}")
-    result = gepa("validate", str(config), cwd=tmp_path)
+    result = gepa("validate", str(config), cwd=tmp_path, data=data_root(config, tmp_path))
     assert result.returncode == 0, result.stderr
     assert "ok: config, task and data are valid" in result.stdout
 
@@ -57,7 +67,8 @@ def test_config_runs_end_to_end_on_smollm2(config: Path, tmp_path: Path) -> None
     if not DATA.is_dir() and config.stem != "quickstart":
         pytest.skip(f"shared data not found at {DATA}")
     overrides = [arg for item in TINY for arg in ("--set", item)]
-    result = gepa("run", str(config), "--display", "none", *overrides, cwd=tmp_path)
+    data = data_root(config, tmp_path)
+    result = gepa("run", str(config), "--display", "none", *overrides, cwd=tmp_path, data=data)
     assert result.returncode == 0, result.stderr[-2000:]
     run_dir = Path(result.stdout.strip().splitlines()[-1])
     summary = json.loads((run_dir / "summary.json").read_text())

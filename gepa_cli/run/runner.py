@@ -33,7 +33,7 @@ from gepa_cli.run.stopping import FailFastLM
 from gepa_cli.rundir.directory import RunDir
 from gepa_cli.tasks.base import Task, TaskConfigError
 from gepa_cli.tasks.data import DataError, load_split
-from gepa_cli.tasks.registry import build_task, required_fields
+from gepa_cli.tasks.registry import build_task, example_checker, required_fields
 
 __all__ = ["RunFailure", "RunInterrupted", "RunResult", "resume_run", "start_run"]
 
@@ -71,8 +71,11 @@ def load_task_and_data(cfg: ExperimentConfig) -> tuple[Task, Splits]:
     needed = required_fields(task)
     data = cfg.task.data
 
+    check = example_checker(task)
+
     def read(name: str, spec: Any) -> list[Example]:
-        return load_split(name, spec.path, cfg.task.fields, needed, spec.offset, spec.limit)
+        fields = cfg.task.fields
+        return load_split(name, spec.path, fields, needed, spec.offset, spec.limit, check=check)
 
     test = read("test", data.test) if data.test is not None else None
     return task, Splits(read("train", data.train), read("val", data.val), test)

@@ -36,19 +36,18 @@ class YamlRequired:
     required: bool
 
 
-def also_accepts(*alternatives: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+class also_accepts:  # noqa: N801 - used like a function in declarations
     """A `json_schema_extra` that widens a key's schema with YAML-only forms, such as a
     split given as a plain path instead of `{path, offset, limit}`."""
 
-    def widen(schema: dict[str, Any]) -> None:
-        outer: dict[str, Any] = {
-            k: schema.pop(k) for k in ("description", "default") if k in schema
-        }
+    def __init__(self, *alternatives: dict[str, Any]) -> None:
+        self.alternatives = alternatives
+
+    def __call__(self, schema: dict[Any, Any]) -> None:
+        outer = {k: schema.pop(k) for k in ("description", "default") if k in schema}
         branches = schema.pop("anyOf", None) or [dict(schema)]
         schema.clear()
-        schema.update(outer, anyOf=[*alternatives, *branches])
-
-    return widen
+        schema.update(outer, anyOf=[*self.alternatives, *branches])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +75,14 @@ class Key:
     """The value annotation of a mapping."""
     hidden: bool = False
     """Derived from another key; not written in YAML."""
+    also: tuple[dict[str, Any], ...] = ()
+    """JSON Schemas of the YAML-only forms the key also accepts (see `also_accepts`)."""
+
+    @property
+    def accepts_null(self) -> bool:
+        """Whether YAML may write null here: a nullable value, or an optional section or
+        mapping (null reads as empty, like `search:` with nothing under it)."""
+        return self.nullable or (self.kind in ("section", "mapping") and not self.required)
 
 
 @functools.cache
@@ -95,7 +102,8 @@ def _key(field: dataclasses.Field[Any], hint: Any) -> Key:
     info = next((m for m in metadata if isinstance(m, FieldInfo)), FieldInfo())
     marker = next((m for m in metadata if isinstance(m, YamlRequired)), None)
     core, nullable = _strip_none(typing.get_args(hint)[0] if metadata else hint)
-    default = _default(field, info)
+    extra = info.json_schema_extra
+    default = _default(field, extra)
     bounds = {name: getattr(m, name) for m in info.metadata for name in ("ge", "le", "gt")
               if hasattr(m, name)}  # fmt: skip
     return Key(
@@ -109,6 +117,7 @@ def _key(field: dataclasses.Field[Any], hint: Any) -> Key:
         maximum=bounds.get("le"),
         exclusive_minimum=bounds.get("gt"),
         hidden=any(isinstance(m, SkipJsonSchema) for m in metadata),  # type: ignore[misc]
+        also=extra.alternatives if isinstance(extra, also_accepts) else (),
         **_kind(core),
     )
 
@@ -134,8 +143,7 @@ def _kind(core: Any) -> dict[str, Any]:
     return {"kind": simple.get(core, "other")}
 
 
-def _default(field: dataclasses.Field[Any], info: FieldInfo) -> Any:
-    extra = info.json_schema_extra
+def _default(field: dataclasses.Field[Any], extra: Any) -> Any:
     if isinstance(extra, dict) and "default" in extra:
         return extra["default"]  # the YAML form of a default computed at load time
     if field.default is not dataclasses.MISSING:

@@ -65,7 +65,7 @@ def default_runs_dir() -> Path:
 
 @dataclass(frozen=True)
 class BudgetSpec:
-    """When to stop; None means no limit of that kind."""
+    """When to stop; null (None) means no limit of that kind."""
 
     max_metric_calls: Annotated[
         int | None,

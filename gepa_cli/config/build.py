@@ -1,8 +1,10 @@
 """Building `ExperimentConfig` from the raw (already expanded) config mapping.
 
-One function per section; each checks its keys, types and ranges through `Section`
-and raises `ConfigError` naming the first bad key. The `task:` section lives in
-`task_section`.
+Every section is read through its declaration (`declaration.read_keys`): unknown
+keys, types, defaults and ranges come from `schema`, and the first bad key raises a
+`ConfigError` naming it. The readers here hold only what a declaration cannot say:
+provider, URL and API-key-variable checks, the reflection model's default, paths,
+durations and the budget rules. The `task:` section lives in `task_section`.
 """
 
 from __future__ import annotations

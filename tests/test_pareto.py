@@ -34,11 +34,11 @@ def test_prune_drops_candidate_whose_wins_are_all_shared():
     assert prune_dominated(fronts, ORDER, means()) == ["b", "c"]
 
 
-def test_prune_keeps_one_of_identical_twins_lowest_mean_dropped_first():
+def test_prune_keeps_one_of_identical_twins_the_newer_one():
     scores = {"x": {"e1": 1.0}, "y": {"e1": 1.0}}
     fronts = per_example_fronts(["x", "y"], scores)
-    # equal means: the later one in the pool is tried (and dropped) first
-    assert prune_dominated(fronts, ["x", "y"], means(scores)) == ["x"]
+    # equal means: the older one is tried (and dropped) first; the newer child survives
+    assert prune_dominated(fronts, ["x", "y"], means(scores)) == ["y"]
 
 
 def test_sampling_is_proportional_to_wins_and_never_picks_dominated():

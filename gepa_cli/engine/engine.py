@@ -17,6 +17,7 @@ from gepa_cli.engine.concurrency import MapFn, serial_map
 from gepa_cli.engine.ledger import Ledger
 from gepa_cli.engine.merge import MergePlan, find_merge, stratified_subsample
 from gepa_cli.engine.mutation import ReflectiveMutation
+from gepa_cli.engine.scores import at_least
 from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import Candidate, EngineState, candidate_id
 from gepa_cli.engine.types import Evaluator, Example, Prompts
@@ -131,9 +132,10 @@ class GepaEngine:
 
     def schedule_merge(self) -> None:
         """After an accepted mutation: one more merge attempt is due (if merging is on)."""
-        s = self.settings
-        if s.merge_enabled and self.state.merges_accepted < s.merge_max_invocations:
-            self.state.merges_due += 1
+        s, state = self.settings, self.state
+        remaining = s.merge_max_invocations - state.merges_accepted
+        if s.merge_enabled and remaining > 0:
+            state.merges_due = min(state.merges_due + 1, remaining)
 
     def _try_merge(self, iteration: int) -> bool:
         """Attempt a due merge; False when none is due or no untried merge exists."""
@@ -162,7 +164,7 @@ class GepaEngine:
         self.ledger.charge(plan.child_id, examples, rollouts)
         sums = (sum(first[e] for e in subsample), sum(second[e] for e in subsample))
         child_sum = sum(r.score for r in rollouts)
-        accepted = child_sum >= max(sums)
+        accepted = at_least(child_sum, max(sums))
         self.emit(
             ev.MergeEvaluated(
                 iteration, plan.parents, plan.ancestor, plan.child_id, tuple(subsample),

@@ -57,6 +57,23 @@ class ProposalEvaluated:
 
 
 @dataclass(frozen=True)
+class ReflectionAttempted:
+    """One reflection call and what it gave: `new`, `unchanged` or `unusable`.
+
+    `attempt` 0 is the first request; later ones are retries with a changed request.
+    `seconds` is the model's wall time for the call (0 when replayed from the cache).
+    """
+
+    iteration: int
+    parent_id: str
+    module: str
+    outcome: str
+    attempt: int
+    seconds: float = 0.0
+    proposal: int = 0
+
+
+@dataclass(frozen=True)
 class MergeEvaluated:
     """A merge of two frontier candidates was scored on a val subsample."""
 
@@ -115,6 +132,7 @@ Event = (
     | IterationStarted
     | IterationSkipped
     | ProposalEvaluated
+    | ReflectionAttempted
     | MergeEvaluated
     | CandidateAdded
     | FrontierChanged

@@ -17,13 +17,21 @@ from gepa_cli.engine import events as ev
 from gepa_cli.engine.budget import iteration_cost_bound
 from gepa_cli.engine.concurrency import MapFn
 from gepa_cli.engine.ledger import Ledger
-from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
+from gepa_cli.engine.reflect_phase import ReflectionResult, reflect_module
 from gepa_cli.engine.sampler import iteration_rng, minibatch
+from gepa_cli.engine.scores import improves
 from gepa_cli.engine.selection import select_modules, select_parent
 from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import Candidate, candidate_id
 from gepa_cli.engine.types import Evaluator, Example, Rollout
-from gepa_cli.lm.base import LM, LMError
+from gepa_cli.lm.base import LM
+
+_REDRAWS = 3
+
+
+def pair_key(parent_id: str, batch: Sequence[Example]) -> str:
+    """The key of a (parent, minibatch) pair in `EngineState.exhausted`."""
+    return f"{parent_id}:{','.join(sorted(ex.id for ex in batch))}"
 
 
 @dataclass
@@ -86,16 +94,25 @@ class ReflectiveMutation:
                 if k_total == 1
                 else random.Random(f"gepa-iteration:{s.seed}:{iteration}:{k}")
             )
-            parent = e.state.candidate(
-                select_parent(e.state, s.candidate_selection, rng, s.epsilon)
-            )
+            ids = minibatch(train_ids, s.minibatch_size, s.seed, (iteration - 1) * k_total + k + 1)
+            batch = tuple(self.train[i] for i in ids)
+            parent = e.state.candidate(self._draw_parent(rng, batch))
             pointer = pointers.get(parent.id, 0)
             modules, nxt = select_modules(self.modules, s.module_selection, pointer)
             pointers[parent.id] = nxt
-            ids = minibatch(train_ids, s.minibatch_size, s.seed, (iteration - 1) * k_total + k + 1)
-            batch = tuple(self.train[i] for i in ids)
             proposals.append(Proposal(iteration, k, parent, modules, nxt, batch))
         return proposals
+
+    def _draw_parent(self, rng: random.Random, batch: Sequence[Example]) -> str:
+        """A parent by the selection strategy, redrawn while the (parent, minibatch) pair
+        is exhausted; the best unexhausted candidate when redraws keep failing."""
+        state, s = self.ledger.state, self.settings
+        for _ in range(1 + _REDRAWS):
+            cid = select_parent(state, s.candidate_selection, rng, s.epsilon)
+            if pair_key(cid, batch) not in state.exhausted:
+                return cid
+        fresh = [c.id for c in state.candidates if pair_key(c.id, batch) not in state.exhausted]
+        return max(fresh, key=state.mean_val_score) if fresh else cid
 
     def plan_within_budget(self, iteration: int) -> list[Proposal]:
         """The iteration's proposals, dropping the last ones while their worst case would
@@ -120,7 +137,6 @@ class ReflectiveMutation:
     def run(self, proposals: list[Proposal]) -> None:
         e = self.ledger
         for p in proposals:
-            e.state.module_pointer[p.parent.id] = p.next_pointer
             e.emit(
                 ev.IterationStarted(
                     p.iteration, p.parent.id, p.modules, tuple(x.id for x in p.batch),
@@ -129,6 +145,8 @@ class ReflectiveMutation:
             )  # fmt: skip
         self._parent_phase(proposals)
         live = [p for p in proposals if not self._skip_perfect(p)]
+        for p in live:  # the round robin moves on only when a reflection happens
+            e.state.module_pointer[p.parent.id] = p.next_pointer
         self._reflect_phase(live)
         live = [p for p in live if not p.done and self._new_child(p)]
         self._child_phase(live)
@@ -162,31 +180,39 @@ class ReflectiveMutation:
         return False
 
     def _reflect_phase(self, proposals: list[Proposal]) -> None:
-        template = self.settings.reflection_template
         jobs = [(p, m) for p in proposals for m in p.modules]
 
-        def reflect(job: tuple[Proposal, str]) -> str | LMError:
+        def reflect(job: tuple[Proposal, str]) -> ReflectionResult:
             p, module = job
-            parent_text = p.parent.prompts[module]
-            messages = build_reflection_messages(module, parent_text, p.parent_rollouts, template)
-            try:
-                return self.reflector.complete(messages).text
-            except LMError as exc:
-                return exc
+            text = p.parent.prompts[module]
+            return reflect_module(self.settings, self.reflector, module, text, p.parent_rollouts)
 
-        for (p, module), reply in zip(jobs, self.map(reflect, jobs), strict=True):
+        for (p, module), result in zip(jobs, self.map(reflect, jobs), strict=True):
+            self._record_attempts(p, module, result)
             if p.done:
                 continue
-            if isinstance(reply, LMError):
+            if result.error is not None:
                 p.done = True
-                self._skip(p, "reflection_failed", str(reply))
-                continue
-            text = extract_instruction(reply)
-            if text is None:
+                self._skip(p, "reflection_failed", str(result.error))
+            elif result.instruction is None:
                 p.done = True
-                self._skip(p, "reflection_empty", "the reflection reply held no instruction")
-                continue
-            p.new_texts[module] = text
+                self.ledger.state.exhausted.add(pair_key(p.parent.id, p.batch))
+                last = result.attempts[-1].outcome if result.attempts else "unusable"
+                reason = "unchanged" if last == "unchanged" else "reflection_empty"
+                tries = len(result.attempts)
+                self._skip(p, reason, f"no new instruction in {tries} reflection call(s)")
+            else:
+                p.new_texts[module] = result.instruction
+
+    def _record_attempts(self, p: Proposal, module: str, result: ReflectionResult) -> None:
+        for number, attempt in enumerate(result.attempts):
+            self.ledger.state.count_reflection(attempt.outcome, number, attempt.seconds)
+            self.ledger.emit(
+                ev.ReflectionAttempted(
+                    p.iteration, p.parent.id, module, attempt.outcome, number,
+                    round(attempt.seconds, 3), p.index,
+                )
+            )  # fmt: skip
 
     def _new_child(self, p: Proposal) -> bool:
         e = self.ledger
@@ -211,7 +237,7 @@ class ReflectiveMutation:
         e = self.ledger
         parent_sum = sum(r.score for r in p.parent_rollouts)
         child_sum = sum(r.score for r in p.child_rollouts)
-        accepted = child_sum > parent_sum
+        accepted = improves(child_sum, parent_sum)
         e.emit(
             ev.ProposalEvaluated(
                 p.iteration, p.parent.id, p.child_id, p.modules, dict(p.new_texts),

@@ -12,6 +12,8 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from gepa_cli.engine.scores import ties
+
 
 @dataclass(frozen=True)
 class ExampleFront:
@@ -32,7 +34,7 @@ def per_example_fronts(
     fronts = []
     for eid in example_ids:
         best = max(val_scores[cid][eid] for cid in order)
-        winners = tuple(cid for cid in order if val_scores[cid][eid] == best)
+        winners = tuple(cid for cid in order if ties(val_scores[cid][eid], best))
         fronts.append(ExampleFront(eid, best, winners))
     return fronts
 
@@ -42,8 +44,9 @@ def prune_dominated(
 ) -> list[str]:
     """Drop candidates whose every front also holds another surviving candidate.
 
-    Low-mean candidates are tried first (ties: later in the pool first), and
-    pruning restarts after each removal. Returns survivors in pool order.
+    Low-mean candidates are tried first (ties: earlier in the pool first, so of identical
+    twins the newer one, which passed the minibatch gate, survives), and pruning restarts
+    after each removal. Returns survivors in pool order.
     """
     members = [set(f.candidate_ids) for f in fronts]
     alive = {cid for m in members for cid in m}
@@ -51,7 +54,7 @@ def prune_dominated(
     removed = True
     while removed:
         removed = False
-        for cid in sorted(alive, key=lambda c: (mean_scores[c], -position[c])):
+        for cid in sorted(alive, key=lambda c: (mean_scores[c], position[c])):
             mine = [m for m in members if cid in m]
             if all(len((m & alive) - {cid}) > 0 for m in mine):
                 alive.discard(cid)

@@ -49,6 +49,29 @@ exactly what the output must look like.
 
 Reply with only the improved instruction inside one ``` fenced block."""
 
+PAPER_TEMPLATE = """\
+An assistant was given these instructions for a task of mine:
+```
+{instruction}
+```
+
+Below are several inputs the assistant received, the response it gave to each, and feedback \
+on how each response could have been better:
+```
+{examples}
+```
+
+Write a new instruction for the assistant. Study the inputs to work out their format and a \
+detailed description of the task. Study every response and its feedback. Put every niche, \
+domain-specific fact you find into the instruction, since the assistant may not have that \
+information later. If the assistant used a strategy that generalizes, describe it in the \
+instruction too. Give the new instruction inside ``` blocks."""
+"""The meta-prompt as the GEPA paper describes it (its appendix), paraphrased: one user
+message, no system role. Select it with `search.reflection_prompt: paper`."""
+
+BUILTIN_TEMPLATES = {"default": DEFAULT_TEMPLATE, "paper": PAPER_TEMPLATE}
+"""Meta-prompts selectable by name in `search.reflection_prompt`."""
+
 MAX_FIELD_CHARS = 1500
 
 
@@ -81,6 +104,8 @@ def build_reflection_messages(
     body = (template or DEFAULT_TEMPLATE).replace("{module}", module)
     body = body.replace("{instruction}", instruction.strip())
     body = body.replace("{examples}", render_examples(module, rollouts))
+    if template == PAPER_TEMPLATE:
+        return [{"role": "user", "content": body}]
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": body}]
 
 

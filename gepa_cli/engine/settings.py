@@ -26,3 +26,6 @@ class EngineSettings:
     merge_max_invocations: int = 5
     merge_subsample: int = 5
     parallel_proposals: int = 1
+    reflection_retries: int = 2
+    reflection_retry_temperature: float | None = None
+    """Temperature of the retries (None: the reflection model's own)."""

@@ -78,6 +78,11 @@ class EngineState:
     metric_calls: int = 0
     errors: int = 0
     idle_iterations: int = 0
+    reflections: dict[str, float] = field(default_factory=dict)
+    """Reflection counters: calls, new, unchanged, unusable, retries, wasted_s."""
+    exhausted: set[str] = field(default_factory=set)
+    """Parent/minibatch pairs whose reflection retries were spent without a new instruction;
+    not drawn again until the pool changes."""
 
     # --- queries ---------------------------------------------------------------
 
@@ -110,6 +115,24 @@ class EngineState:
     def add_candidate(self, cand: Candidate, val_scores: Mapping[str, float]) -> None:
         self.candidates.append(cand)
         self.val_scores[cand.id] = dict(val_scores)
+        self.exhausted.clear()  # the pool changed: every parent is worth another try
+
+    def count_reflection(self, outcome: str, attempt: int, seconds: float) -> None:
+        """Add one reflection call with its outcome to the counters."""
+        counts = self.reflections
+        counts["calls"] = counts.get("calls", 0) + 1
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if attempt > 0:
+            counts["retries"] = counts.get("retries", 0) + 1
+        if outcome != "new":
+            counts["wasted_s"] = round(counts.get("wasted_s", 0.0) + seconds, 3)
+
+    def reflection_summary(self) -> dict[str, float]:
+        """The counters with every key present (the `reflections` block of summary.json)."""
+        keys = ("calls", "new", "unchanged", "unusable", "retries")
+        summary: dict[str, float] = {k: int(self.reflections.get(k, 0)) for k in keys}
+        summary["wasted_s"] = float(self.reflections.get("wasted_s", 0.0))
+        return summary
 
     # --- persistence -----------------------------------------------------------
 
@@ -131,6 +154,8 @@ class EngineState:
             "tried_merges": sorted(self.tried_merges),
             "merges_accepted": self.merges_accepted,
             "merges_due": self.merges_due,
+            "reflections": self.reflections,
+            "exhausted": sorted(self.exhausted),
         }
 
     @staticmethod
@@ -166,4 +191,6 @@ def _state_from_json(raw: Mapping[str, Any]) -> EngineState:
         metric_calls=int(raw["metric_calls"]),
         errors=int(raw.get("errors", 0)),
         idle_iterations=int(raw.get("idle_iterations", 0)),
+        reflections={str(k): float(v) for k, v in raw.get("reflections", {}).items()},
+        exhausted=set(raw.get("exhausted", [])),
     )

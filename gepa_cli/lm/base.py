@@ -21,6 +21,8 @@ class Completion:
     output_tokens: int = 0
     cached: bool = False
     finish_reason: str | None = None
+    latency_s: float = 0.0
+    """Wall time of the request that produced it (0 for a cache replay)."""
 
 
 class LMError(RuntimeFailure):

@@ -1,0 +1,74 @@
+"""The reflection phase of an iteration: for every (proposal, module) job, ask the
+reflection model for a new instruction, and ask again with a changed request (a hotter
+model, the previous reply named, the failing examples first) while the reply is
+`unchanged` or `unusable`, up to `reflection_retries` times.
+
+Jobs run through the engine's `MapFn` and change no state: each returns what happened,
+and the mutation step records it in proposal order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
+from gepa_cli.engine.reflection_retry import build_retry_messages, classify_reply
+from gepa_cli.engine.settings import EngineSettings
+from gepa_cli.engine.types import Rollout
+from gepa_cli.lm.base import LM, LMError
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One reflection call: its outcome and the model's wall time."""
+
+    outcome: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ReflectionResult:
+    """What one job produced: a new instruction (or None), every attempt, any LM failure."""
+
+    instruction: str | None
+    attempts: tuple[Attempt, ...]
+    error: LMError | None = None
+
+
+def retry_model(reflector: LM, temperature: float | None) -> LM:
+    """The model for retries: the reflector at `temperature` when it can change it."""
+    change = getattr(reflector, "with_temperature", None)
+    if temperature is None or change is None:
+        return reflector
+    hotter: LM = change(temperature)
+    return hotter
+
+
+def reflect_module(
+    settings: EngineSettings,
+    reflector: LM,
+    module: str,
+    instruction: str,
+    rollouts: Sequence[Rollout],
+) -> ReflectionResult:
+    """Ask for a new instruction for `module`, retrying fruitless replies."""
+    first = build_reflection_messages(module, instruction, rollouts, settings.reflection_template)
+    messages = first
+    attempts: list[Attempt] = []
+    hot = retry_model(reflector, settings.reflection_retry_temperature)
+    for attempt in range(1 + max(0, settings.reflection_retries)):
+        model = reflector if attempt == 0 else hot
+        try:
+            completion = model.complete(messages)
+        except LMError as exc:
+            return ReflectionResult(None, tuple(attempts), exc)
+        text = extract_instruction(completion.text)
+        outcome = classify_reply(text, instruction)
+        attempts.append(Attempt(outcome, completion.latency_s))
+        if outcome == "new":
+            return ReflectionResult(text, tuple(attempts))
+        messages = build_retry_messages(
+            first, completion.text, outcome, module, rollouts, settings.perfect_score
+        )
+    return ReflectionResult(None, tuple(attempts))

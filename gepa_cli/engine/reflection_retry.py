@@ -1,0 +1,85 @@
+"""Judging a reflection reply and asking again when it gave nothing to try.
+
+Every reply is one of three outcomes: `new` (an instruction that differs from the
+parent's), `unchanged` (the parent's instruction again, up to whitespace and case), or
+`unusable` (nothing extractable, a refusal, or a request for more input). An unchanged
+or unusable reply is followed by a changed request: the previous reply is shown back as
+the repeat or non-answer it was, and the examples the step got wrong are put first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from gepa_cli.engine.reflection import render_examples
+from gepa_cli.engine.types import Rollout
+from gepa_cli.lm.base import Message
+
+OUTCOMES = ("new", "unchanged", "unusable")
+_MIN_INSTRUCTION_CHARS = 3
+_NON_ANSWER = re.compile(
+    r"^\W*(please (provide|share|give|send)|could you (please )?(provide|share)|"
+    r"(i'?m|i am) sorry|sorry,|i can(no|')t|i cannot|i'?m unable|i am unable|"
+    r"certainly! please|sure! please|of course! please)",
+    re.IGNORECASE,
+)
+_ASKS_FOR_INPUT = re.compile(
+    r"(provide|share|give me) (the|some|more) (inputs?|examples?|details|information|"
+    r"current instruction)",
+    re.IGNORECASE,
+)
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def classify_reply(instruction: str | None, parent_instruction: str) -> str:
+    """`new`, `unchanged` or `unusable` for the instruction extracted from a reply."""
+    if instruction is None or len(instruction.strip()) < _MIN_INSTRUCTION_CHARS:
+        return "unusable"
+    head = instruction.strip()[:200]
+    if _NON_ANSWER.search(head) or (len(instruction) < 300 and _ASKS_FOR_INPUT.search(head)):
+        return "unusable"
+    if _normalized(instruction) == _normalized(parent_instruction):
+        return "unchanged"
+    return "new"
+
+
+def _what_went_wrong(outcome: str) -> str:
+    if outcome == "unchanged":
+        return (
+            "Your reply repeated the current instruction without a change. The step keeps "
+            "failing with that instruction, so it must change."
+        )
+    return (
+        "Your reply held no usable instruction (it was empty, declined, or asked for more "
+        "input). Everything you need is above; do not ask for anything."
+    )
+
+
+def build_retry_messages(
+    first_request: Sequence[Message],
+    previous_reply: str,
+    outcome: str,
+    module: str,
+    rollouts: Sequence[Rollout],
+    perfect_score: float,
+) -> list[Message]:
+    """The first request, the previous reply, and a follow-up that names what was wrong
+    with it and puts the failing examples with their feedback first."""
+    failing = [r for r in rollouts if r.score < perfect_score] or list(rollouts)
+    follow_up = (
+        f"{_what_went_wrong(outcome)}\n\n"
+        f"These are the inputs the step got wrong, with the feedback on each:\n\n"
+        f"{render_examples(module, failing)}\n\n"
+        "Write a different, improved instruction for the step: keep what still holds, and "
+        "add the rules the feedback teaches so that these inputs come out right. Reply with "
+        "only the new instruction inside one ``` fenced block."
+    )
+    return [
+        *first_request,
+        {"role": "assistant", "content": previous_reply.strip() or "(empty reply)"},
+        {"role": "user", "content": follow_up},
+    ]

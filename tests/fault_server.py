@@ -244,6 +244,10 @@ def assert_same_outcome(run_dir: Path, expected: dict[str, Any]) -> None:
     assert len(got["events"]) == len(expected["events"]), "event count differs"
 
 
+WALL_TIME_FIELDS = ("time", "seconds")
+"""Event fields that measure wall time, which no two runs share."""
+
+
 def outcome(run_dir: Path) -> dict[str, Any]:
     """What must match between two runs: the engine state, the candidates, the summary's
     result fields and the events without their timestamps."""
@@ -255,7 +259,7 @@ def outcome(run_dir: Path) -> dict[str, Any]:
         "engine": checkpoint["engine"],
         "candidates": (run_dir / "candidates.jsonl").read_text(),
         "summary": {k: summary[k] for k in keys},
-        "events": [{k: v for k, v in e.items() if k != "time"} for e in events],
+        "events": [{k: v for k, v in e.items() if k not in WALL_TIME_FIELDS} for e in events],
     }
 
 

@@ -90,6 +90,7 @@ def golden_dict(base: str) -> dict[str, Any]:
             "merge": {"enabled": False, "max_invocations": 5},
             "reflection_prompt": None,
             "parallel_proposals": 2,
+            "reflection_retries": 2,
         },
         "runtime": {
             "max_concurrency": 8,

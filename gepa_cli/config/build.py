@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from gepa_cli.config.declaration import build_section, read_keys, yaml_names
 from gepa_cli.config.duration import parse_duration
@@ -27,6 +27,7 @@ from gepa_cli.config.schema import (
     ModelSpec,
     ModelsSpec,
     OutputSpec,
+    ReflectionPromptName,
     SearchSpec,
     default_runs_dir,
 )
@@ -189,10 +190,12 @@ def _search(section: Section, base_dir: Path) -> SearchSpec:
     return build_section(section, SearchSpec, prompt)
 
 
-def _reflection_prompt(section: Section, base_dir: Path) -> Path | None:
+def _reflection_prompt(section: Section, base_dir: Path) -> str | Path | None:
     text = section.optional_string("reflection_prompt")
     if text is None:
         return None
+    if text in get_args(ReflectionPromptName):
+        return text
     key = section.key("reflection_prompt")
     path = resolve_path(text, base_dir, key)
     if not path.is_file():

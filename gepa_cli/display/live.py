@@ -29,6 +29,7 @@ from gepa_cli.display.progress import (
     no_stats,
     one_line,
     outcome_line,
+    reflections_text,
     short_id,
     stats_text,
     summary_rows,
@@ -191,6 +192,9 @@ class RichDisplay:
         if p.proposed is not None:
             grid.add_row("proposed", self._proposed_text())
         grid.add_row("LM", stats_text(self.stats()))
+        reflections = reflections_text(p.reflections)
+        if reflections is not None:
+            grid.add_row("reflections", reflections)
         cost = self.run_facts.cost_text() if self.run_facts is not None else None
         if cost is not None:
             grid.add_row("cost", cost)

@@ -6,7 +6,7 @@ leaders, the last proposed instruction), plus the closing summary rows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ class ResumePoint:
     best_val_score: float
     seed_val_score: float
     frontier: tuple[FrontierMember, ...] = ()
+    reflections: Mapping[str, float] = field(default_factory=dict)
 
     @staticmethod
     def from_state(state: EngineState) -> ResumePoint:
@@ -35,7 +36,7 @@ class ResumePoint:
         return ResumePoint(
             state.iteration, state.metric_calls, len(state.candidates),
             len(frontier), best, state.mean_val_score(best),
-            state.mean_val_score(state.seed_id()), frontier,
+            state.mean_val_score(state.seed_id()), frontier, dict(state.reflections),
         )  # fmt: skip
 
 
@@ -149,6 +150,7 @@ class RunProgress:
         self.frontier: tuple[str, ...] = ()
         self.wins: dict[str, int] = {}
         self.proposed: Proposed | None = None
+        self.reflections: dict[str, float] = {}
         self._best_by_iteration: dict[int, float] = {}
 
     def resume_from(self, point: ResumePoint) -> None:
@@ -159,6 +161,7 @@ class RunProgress:
         self.frontier = tuple(m.id for m in point.frontier)
         self.val_scores.update({m.id: m.mean_val_score for m in point.frontier})
         self.wins = {m.id: m.wins for m in point.frontier}
+        self.reflections = dict(point.reflections)
         self._record_best()
 
     def set_wins(self, wins: Mapping[str, int]) -> None:
@@ -212,9 +215,19 @@ class RunProgress:
             self.best_id, self.best_val_score = event.best_id, event.best_val_score
         elif isinstance(event, ev.ExampleFailed):
             self.failed_examples += 1
+        elif isinstance(event, ev.ReflectionAttempted):
+            self._count_reflection(event)
         elif isinstance(event, ev.RunFinished):
             self.stopped_because = event.stopped_because
             self.best_id, self.best_val_score = event.best_id, event.best_val_score
+
+    def _count_reflection(self, event: ev.ReflectionAttempted) -> None:
+        counts = self.reflections
+        counts["calls"] = counts.get("calls", 0) + 1
+        counts[event.outcome] = counts.get(event.outcome, 0) + 1
+        counts["retries"] = counts.get("retries", 0) + (1 if event.attempt > 0 else 0)
+        if event.outcome != "new":
+            counts["wasted_s"] = counts.get("wasted_s", 0.0) + event.seconds
 
     def _offer_best(self, cid: str, score: float) -> None:
         if self.best_val_score is None or score > self.best_val_score:
@@ -262,6 +275,17 @@ def _merge_outcome(event: ev.MergeEvaluated) -> Outcome:
     return Outcome(event.iteration, "", text, verdict)
 
 
+def reflections_text(counts: Mapping[str, Any]) -> str | None:
+    """`12 calls: 9 new, 2 unchanged, 1 unusable (3 retries); 41 s on fruitless replies`."""
+    calls = int(counts.get("calls", 0) or 0)
+    if calls <= 0:
+        return None
+    parts = ", ".join(f"{int(counts.get(k, 0) or 0)} {k}" for k in ("new", "unchanged", "unusable"))
+    wasted = float(counts.get("wasted_s", 0.0) or 0.0)
+    retries = int(counts.get("retries", 0) or 0)
+    return f"{calls} calls: {parts} ({retries} retries); {wasted:.0f} s on fruitless replies"
+
+
 def outcome_line(outcome: Outcome) -> str:
     """`iter 7 parent 3f2a91.. module solve: 1.0 -> 2.0 accepted (9b1c07.. val 0.733)`."""
     parent = f" parent {short_id(outcome.parent_id)}" if outcome.parent_id else ""
@@ -303,8 +327,15 @@ def summary_rows(summary: Mapping[str, Any], stats: Mapping[str, int]) -> list[t
         rows.append(("LM usage", stats_text(stats)))
     elif stats.get("errors"):
         rows.append(("LM errors", str(stats["errors"])))
+    reflections = summary.get("reflections")
+    if isinstance(reflections, Mapping) and (text := reflections_text(reflections)):
+        rows.append(("reflections", text))
     if summary.get("stopped_because"):
-        rows.append(("stopped because", str(summary["stopped_because"])))
+        unspent = summary.get("unspent_metric_calls")
+        left = (
+            f" ({unspent:,} metric calls unspent)" if isinstance(unspent, int) and unspent else ""
+        )
+        rows.append(("stopped because", f"{summary['stopped_because']}{left}"))
     return rows
 
 

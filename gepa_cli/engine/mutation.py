@@ -206,7 +206,7 @@ class ReflectiveMutation:
 
     def _record_attempts(self, p: Proposal, module: str, result: ReflectionResult) -> None:
         for number, attempt in enumerate(result.attempts):
-            self.ledger.state.count_reflection(attempt.outcome, number, attempt.seconds)
+            self.ledger.state.count_reflection(attempt.outcome, number)
             self.ledger.emit(
                 ev.ReflectionAttempted(
                     p.iteration, p.parent.id, module, attempt.outcome, number,

@@ -78,8 +78,9 @@ class EngineState:
     metric_calls: int = 0
     errors: int = 0
     idle_iterations: int = 0
-    reflections: dict[str, float] = field(default_factory=dict)
-    """Reflection counters: calls, new, unchanged, unusable, retries, wasted_s."""
+    reflections: dict[str, int] = field(default_factory=dict)
+    """Reflection counters: calls, new, unchanged, unusable, retries (wall time is the
+    runner's business: it reads it off the events)."""
     exhausted: set[str] = field(default_factory=set)
     """Parent/minibatch pairs whose reflection retries were spent without a new instruction;
     not drawn again until the pool changes."""
@@ -117,22 +118,18 @@ class EngineState:
         self.val_scores[cand.id] = dict(val_scores)
         self.exhausted.clear()  # the pool changed: every parent is worth another try
 
-    def count_reflection(self, outcome: str, attempt: int, seconds: float) -> None:
+    def count_reflection(self, outcome: str, attempt: int) -> None:
         """Add one reflection call with its outcome to the counters."""
         counts = self.reflections
         counts["calls"] = counts.get("calls", 0) + 1
         counts[outcome] = counts.get(outcome, 0) + 1
         if attempt > 0:
             counts["retries"] = counts.get("retries", 0) + 1
-        if outcome != "new":
-            counts["wasted_s"] = round(counts.get("wasted_s", 0.0) + seconds, 3)
 
-    def reflection_summary(self) -> dict[str, float]:
+    def reflection_summary(self) -> dict[str, int]:
         """The counters with every key present (the `reflections` block of summary.json)."""
         keys = ("calls", "new", "unchanged", "unusable", "retries")
-        summary: dict[str, float] = {k: int(self.reflections.get(k, 0)) for k in keys}
-        summary["wasted_s"] = float(self.reflections.get("wasted_s", 0.0))
-        return summary
+        return {k: int(self.reflections.get(k, 0)) for k in keys}
 
     # --- persistence -----------------------------------------------------------
 
@@ -191,6 +188,6 @@ def _state_from_json(raw: Mapping[str, Any]) -> EngineState:
         metric_calls=int(raw["metric_calls"]),
         errors=int(raw.get("errors", 0)),
         idle_iterations=int(raw.get("idle_iterations", 0)),
-        reflections={str(k): float(v) for k, v in raw.get("reflections", {}).items()},
+        reflections={str(k): int(v) for k, v in raw.get("reflections", {}).items()},
         exhausted=set(raw.get("exhausted", [])),
     )

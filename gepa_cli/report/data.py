@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +201,26 @@ def event_counts(events: Sequence[Mapping[str, Any]]) -> EventCounts:
         merges_rejected=kinds.count("MergeEvaluated") - accepted("MergeEvaluated"),
         iterations_skipped=kinds.count("IterationSkipped"),
         examples_failed=kinds.count("ExampleFailed"),
+        reflections=_reflection_counts(
+            e for e in events if e.get("event") == "ReflectionAttempted"
+        ),
     )
+
+
+REFLECTION_EVENT = "ReflectionAttempted"
+
+
+def _reflection_counts(attempts: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    counts: dict[str, float] = {"calls": 0, "new": 0, "unchanged": 0, "unusable": 0}
+    counts.update(retries=0, wasted_s=0.0)
+    for attempt in attempts:
+        outcome = as_text(attempt.get("outcome")) or "unusable"
+        counts["calls"] += 1
+        counts[outcome] = counts.get(outcome, 0) + 1
+        counts["retries"] += 1 if (as_int(attempt.get("attempt")) or 0) > 0 else 0
+        if outcome != "new":
+            counts["wasted_s"] += as_float(attempt.get("seconds")) or 0.0
+    return counts
 
 
 def _usage(raw: Mapping[str, Any]) -> tuple[RoleUsage, ...]:

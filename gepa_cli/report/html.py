@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
+from gepa_cli.display.progress import reflections_text
 from gepa_cli.report.svg import Series, esc, heatmap_svg, lineage_svg, short_id, step_chart
 from gepa_cli.report.values import USAGE_COLUMNS, CandidateInfo, ReportData
 
@@ -116,6 +117,7 @@ def _header(data: ReportData) -> str:
             f"skipped iterations: {ev.iterations_skipped}; failed examples: {ev.examples_failed}",
         ),
         ("merges", f"{ev.merges_accepted} accepted, {ev.merges_rejected} rejected"),
+        ("reflections", esc(reflections_text(ev.reflections) or "—")),
         ("elapsed", "—" if head.elapsed_s is None else f"{head.elapsed_s:.1f} s"),
     ]
     facts += [

@@ -63,6 +63,8 @@ class EventCounts:
     merges_rejected: int = 0
     iterations_skipped: int = 0
     examples_failed: int = 0
+    reflections: Mapping[str, float] = field(default_factory=dict)
+    """calls, new, unchanged, unusable, retries, wasted_s (from ReflectionAttempted events)."""
 
 
 @dataclass(frozen=True)

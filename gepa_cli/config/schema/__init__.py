@@ -54,6 +54,8 @@ __all__ = [
 
 CandidateSelection = Literal["pareto", "current_best", "epsilon_greedy"]
 ModuleSelection = Literal["round_robin", "all"]
+ReflectionPromptName = Literal["default", "paper"]
+"""Built-in meta-prompts selectable by name in `search.reflection_prompt`."""
 CANDIDATE_SELECTIONS: tuple[str, ...] = get_args(CandidateSelection)
 MODULE_SELECTIONS: tuple[str, ...] = get_args(ModuleSelection)
 
@@ -130,13 +132,25 @@ class SearchSpec:
         default_factory=MergeSpec
     )
     reflection_prompt: Annotated[
-        Path | None,
-        Field(description="A custom meta-prompt file with {module}, {instruction}, {examples}."),
+        ReflectionPromptName | Path | None,
+        Field(
+            description="The meta-prompt: 'default', 'paper' (the GEPA paper's), or a file "
+            "with {module}, {instruction}, {examples}."
+        ),
     ] = None
     parallel_proposals: Annotated[
         int,
         Field(ge=1, description="K proposals per iteration from independently chosen parents."),
     ] = 1
+    reflection_retries: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=10,
+            description="Retries of a reflection whose reply was unchanged or unusable, each "
+            "with a changed request; they cost LM calls, never metric calls.",
+        ),
+    ] = 2
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.gepa-installed
 
-.PHONY: install run test test-slow check fmt bench clean
+.PHONY: install run test test-slow check fmt bench bench-quality clean
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ bench: install
 	.venv-bench/bin/python -c "import importlib.metadata as m, gepa_cli; assert m.version('gepa') == '0.1.4'" 2>/dev/null \
 		|| .venv-bench/bin/pip install --quiet --disable-pip-version-check -e . gepa==0.1.4
 	.venv-bench/bin/python -m bench --product-python $(BIN)/python
+
+## Quality benchmark on the embedded Qwen (resumable; reuses finished runs): writes bench/QUALITY.md.
+bench-quality: install
+	GEPA_DATA=$${GEPA_DATA:-$$(cd .. && pwd)/shared/data} $(BIN)/python -m bench.quality $(BENCH_QUALITY_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,147 @@
+"""`make bench-quality`: how much GEPA improves a prompt per rollout, on the embedded Qwen 1.5B.
+
+    python -m bench.quality [--minutes N] [--only TASK[,TASK]] [--seeds 0,1] [--render-only]
+
+Runs `gepa run` for every (task, cell, seed) of the plan below, scaled to fit a 2-core
+CPU, each into `bench/.quality-runs/<task>/<cell>/seed<N>/`. It is resumable: a run with a
+`summary.json` is reused, a run with only a checkpoint is resumed (`gepa resume`), so the
+benchmark can be stopped and started again and only the missing work is done. Runs go
+in priority order (every task's default cell first, then the ablations on the fast
+tasks, then the second seed) until `--minutes` runs out; the rest stay "not run" in the
+table. `bench/QUALITY.md` is written after every run (rendered by `bench.quality_report`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.quality_report import RunResult, render
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / "bench" / ".quality-runs"
+OUT = ROOT / "bench" / "QUALITY.md"
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """One task kind, scaled to this machine: its config and the overrides that shrink it."""
+
+    name: str
+    config: str
+    overrides: tuple[str, ...]
+    fast: bool  # cheap enough for every ablation cell
+
+
+def _splits(train: int, val: int, test: int) -> tuple[str, ...]:
+    return (f"task.data.train.limit={train}", f"task.data.val.limit={val}",
+            f"task.data.test.limit={test}")  # fmt: skip
+
+
+TASKS = (
+    TaskPlan("quickstart", "configs/quickstart.yaml",
+             ("budget.max_metric_calls=120", "budget.max_time=null"), fast=True),
+    TaskPlan("banking77", "configs/banking77.yaml",
+             (*_splits(30, 15, 40), "budget.max_metric_calls=120"), fast=True),
+    TaskPlan("gsm8k", "configs/gsm8k.yaml",
+             (*_splits(15, 8, 15), "budget.max_metric_calls=50",
+              "models.task.max_tokens=256"), fast=False),
+    TaskPlan("ifeval", "configs/ifeval.yaml",
+             (*_splits(15, 8, 15), "budget.max_metric_calls=50",
+              "models.task.max_tokens=200"), fast=False),
+    TaskPlan("hotpotqa", "configs/hotpotqa.yaml",
+             (*_splits(12, 6, 10), "budget.max_metric_calls=40", "search.merge.enabled=false",
+              "models.task.max_tokens=96"), fast=False),
+)  # fmt: skip
+
+CELLS = {
+    "default": ("search.candidate_selection=pareto",),
+    "current_best": ("search.candidate_selection=current_best",),
+    "merge": ("search.merge.enabled=true", "search.merge.max_invocations=3"),
+    "paper_prompt": ("search.reflection_prompt=paper",),
+}
+COMMON = ("models.reflection.temperature=0.7", "runtime.max_concurrency=2")
+
+
+def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, int]]:
+    """Every run in priority order."""
+    tasks = [t for t in TASKS if only is None or t.name in only]
+    order: list[tuple[TaskPlan, str, int]] = []
+    first, rest = seeds[0], seeds[1:]
+    order += [(t, "default", first) for t in tasks]
+    order += [(t, c, first) for c in CELLS if c != "default" for t in tasks if t.fast]
+    order += [(t, c, s) for s in rest for t in tasks if t.fast for c in CELLS]
+    order += [(t, c, first) for c in CELLS if c != "default" for t in tasks if not t.fast]
+    order += [(t, c, s) for s in rest for t in tasks if not t.fast for c in CELLS]
+    return order
+
+
+def run_dir(task: TaskPlan, cell: str, seed: int) -> Path:
+    return RUNS / task.name / cell / f"seed{seed}"
+
+
+def _gepa(*args: str) -> int:
+    env = {
+        **os.environ,
+        "GEPA_DATA": os.environ.get("GEPA_DATA", str(ROOT.parent / "shared" / "data")),
+    }
+    command = [sys.executable, "-m", "gepa_cli", *args, "--display", "plain"]
+    print("bench-quality: gepa " + " ".join(args), file=sys.stderr, flush=True)
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
+def ensure_run(task: TaskPlan, cell: str, seed: int) -> None:
+    """Run, resume or reuse one (task, cell, seed)."""
+    where = run_dir(task, cell, seed)
+    if (where / "summary.json").is_file():
+        summary = json.loads((where / "summary.json").read_text())
+        if summary.get("stopped_because") not in ("sigint", "sigterm", "outage"):
+            return
+    if (where / "checkpoint.json").is_file():
+        _gepa("resume", str(where))
+        return
+    where.parent.mkdir(parents=True, exist_ok=True)
+    sets = [*task.overrides, *COMMON, *CELLS[cell], f"seed={seed}"]
+    _gepa("run", task.config, "--run-dir", str(where), *[a for s in sets for a in ("--set", s)])
+
+
+def collect() -> list[RunResult]:
+    results = []
+    for task in TASKS:
+        for cell in CELLS:
+            for seed_dir in sorted((RUNS / task.name / cell).glob("seed*")):
+                result = RunResult.load(task.name, cell, int(seed_dir.name[4:]), seed_dir)
+                if result is not None:
+                    results.append(result)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=150.0)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--render-only", action="store_true")
+    args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    seeds = [int(s) for s in args.seeds.split(",")]
+    deadline = time.monotonic() + args.minutes * 60
+    todo = [] if args.render_only else plan(seeds, only)
+    for task, cell, seed in todo:
+        if time.monotonic() > deadline:
+            print("bench-quality: out of time; the rest stays 'not run'", file=sys.stderr)
+            break
+        ensure_run(task, cell, seed)
+        OUT.write_text(render(collect(), [t.name for t in TASKS], list(CELLS), seeds))
+    OUT.write_text(render(collect(), [t.name for t in TASKS], list(CELLS), seeds))
+    print(f"bench-quality: wrote {OUT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -42,6 +42,9 @@ bench: install
 
 ## Quality benchmark on the embedded Qwen (resumable; reuses finished runs): writes bench/QUALITY.md.
 bench-quality: install
+	test -x .venv-bench/bin/python || python3 -m venv .venv-bench
+	.venv-bench/bin/python -c "import importlib.metadata as m, gepa_cli; assert m.version('gepa') == '0.1.4'" 2>/dev/null \
+		|| .venv-bench/bin/pip install --quiet --disable-pip-version-check -e . gepa==0.1.4
 	GEPA_DATA=$${GEPA_DATA:-$$(cd .. && pwd)/shared/data} $(BIN)/python -m bench.quality $(BENCH_QUALITY_ARGS)
 
 clean:

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.quality_report import RunResult, render
+from bench.quality_report import RunResult, load_reference, render
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "bench" / ".quality-runs"
@@ -67,6 +67,8 @@ CELLS = {
     "paper_prompt": ("search.reflection_prompt=paper",),
 }
 COMMON = ("models.reflection.temperature=0.7", "runtime.max_concurrency=2")
+REFERENCE_TASK = "banking77"
+"""The task also run through the reference library (bench/quality_reference.py)."""
 
 
 def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, int]]:
@@ -75,8 +77,10 @@ def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, i
     order: list[tuple[TaskPlan, str, int]] = []
     first, rest = seeds[0], seeds[1:]
     order += [(t, "default", first) for t in tasks]
+    order += [(t, "reference", first) for t in tasks if t.name == REFERENCE_TASK]
     order += [(t, c, first) for c in CELLS if c != "default" for t in tasks if t.fast]
     order += [(t, c, s) for s in rest for t in tasks if t.fast for c in CELLS]
+    order += [(t, "reference", s) for s in rest for t in tasks if t.name == REFERENCE_TASK]
     order += [(t, c, first) for c in CELLS if c != "default" for t in tasks if not t.fast]
     order += [(t, c, s) for s in rest for t in tasks if not t.fast for c in CELLS]
     return order
@@ -96,8 +100,22 @@ def _gepa(*args: str) -> int:
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 
+def ensure_reference(seed: int) -> None:
+    """The reference library on the same banking77 cell (skipped without .venv-bench)."""
+    python = ROOT / ".venv-bench" / "bin" / "python"
+    if not python.is_file():
+        print("bench-quality: no .venv-bench; the reference run is skipped", file=sys.stderr)
+        return
+    command = [str(python), "-m", "bench.quality_reference", "--seed", str(seed)]
+    print("bench-quality: " + " ".join(command), file=sys.stderr, flush=True)
+    subprocess.run(command, cwd=ROOT, check=False)
+
+
 def ensure_run(task: TaskPlan, cell: str, seed: int) -> None:
     """Run, resume or reuse one (task, cell, seed)."""
+    if cell == "reference":
+        ensure_reference(seed)
+        return
     where = run_dir(task, cell, seed)
     if (where / "summary.json").is_file():
         summary = json.loads((where / "summary.json").read_text())
@@ -112,7 +130,11 @@ def ensure_run(task: TaskPlan, cell: str, seed: int) -> None:
 
 
 def collect() -> list[RunResult]:
-    results = []
+    results = [
+        result
+        for path in sorted(RUNS.glob("*/reference/seed*/result.json"))
+        if (result := load_reference(path.parts[-4], int(path.parts[-2][4:]), path)) is not None
+    ]
     for task in TASKS:
         for cell in CELLS:
             for seed_dir in sorted((RUNS / task.name / cell).glob("seed*")):

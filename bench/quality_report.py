@@ -60,6 +60,25 @@ class RunResult:
         )
 
 
+def load_reference(task: str, seed: int, path: Path) -> RunResult | None:
+    """A reference-library run written by `bench.quality_reference`."""
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    test = raw.get("test") or {}
+    return RunResult(
+        task, REFERENCE_CELL, seed, test.get("seed"), test.get("best"),
+        float(raw["seed_val_score"]), float(raw["best_val_score"]), int(raw["calls_to_best"]),
+        int(raw["metric_calls"]), raw.get("max_metric_calls"), {}, "max_metric_calls",
+        max(0, int(raw.get("max_metric_calls") or 0) - int(raw["metric_calls"])),
+        float(raw["elapsed_s"]) / 60,
+    )  # fmt: skip
+
+
+REFERENCE_CELL = "reference gepa 0.1.4"
+
+
 def _spread(values: Sequence[float]) -> str:
     if not values:
         return "—"
@@ -114,6 +133,8 @@ HEADER = (
 
 def _task_table(task: str, cells: Sequence[str], results: Sequence[RunResult]) -> str:
     rows = []
+    if any(r.task == task and r.cell == REFERENCE_CELL for r in results):
+        cells = [*cells, REFERENCE_CELL]
     for cell in cells:
         runs = sorted(
             (r for r in results if r.task == task and r.cell == cell), key=lambda r: r.seed

@@ -21,6 +21,7 @@ from typing import Any
 import openai
 import yaml
 
+from bench.reference_adapter import MODULE as MODULE_OF_REFERENCE
 from bench.reference_adapter import RoutingAdapter, Trace
 from gepa_cli.engine.types import Example
 from gepa_cli.tasks.base import TaskOutput
@@ -44,6 +45,11 @@ class IntentAdapter(RoutingAdapter):
     def __init__(self, client: openai.OpenAI, labels: list[str]) -> None:
         super().__init__(client, workers=2)
         self.metric = ClassifyTask("intent", labels)
+
+    def evaluate(
+        self, batch: list[dict[str, Any]], candidate: dict[str, str], capture_traces: bool = False
+    ) -> Any:
+        return super().evaluate(batch, {MODULE_OF_REFERENCE: candidate["intent"]}, capture_traces)
 
     def _run_one(self, instruction: str, row: dict[str, Any]) -> tuple[float, Trace]:
         example = Example(row["id"], row)

@@ -67,7 +67,9 @@ def test_an_outage_from_the_start_exits_1_and_resumes_once_the_model_is_back(ref
         config = write_ideas_experiment(tmp_path, server.base_url)
         args = ("run", str(config), "--display", "plain", "--run-dir", str(run_dir))
         failed = gepa(*args, cwd=tmp_path, backoff_s=BACKOFF_S)
-        assert not (run_dir / "checkpoint.json").exists()  # nothing was worth keeping
+        kept = json.loads((run_dir / "checkpoint.json").read_text())
+        assert kept["engine"]["candidates"] == []  # no score was kept, only what was spent
+        assert kept["usage"]["task"]["errors"] == 6
         summary = json.loads((run_dir / "summary.json").read_text())
         server.outage = False
         resumed = gepa("resume", str(run_dir), "--display", "none", cwd=tmp_path)

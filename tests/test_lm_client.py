@@ -323,11 +323,11 @@ def test_api_key_never_shown(sleeps: Sleeps) -> None:
     assert SECRET not in repr(lm.cache_identity())
 
 
-def test_cache_identity_excludes_endpoint_and_runtime_settings(sleeps: Sleeps) -> None:
+def test_cache_identity_holds_the_endpoint_but_no_runtime_settings(sleeps: Sleeps) -> None:
     a = OpenAIChatLM("m", "http://127.0.0.1:1/v1", "k1", "task", UsageMeter(), temperature=0.5)
     b = OpenAIChatLM(
         "m",
-        "http://127.0.0.1:2/v1",
+        "HTTP://127.0.0.1:1/v1/",
         "k2",
         "task",
         UsageMeter(),
@@ -336,8 +336,10 @@ def test_cache_identity_excludes_endpoint_and_runtime_settings(sleeps: Sleeps) -
         max_retries=1,
         max_concurrency=3,
     )
-    assert a.cache_identity() == b.cache_identity()
+    other = OpenAIChatLM("m", "http://127.0.0.1:2/v1", "k1", "task", UsageMeter(), temperature=0.5)
+    assert a.cache_identity() == b.cache_identity() != other.cache_identity()
     assert a.cache_identity() == {
+        "endpoint": "http://127.0.0.1:1/v1",
         "model": "m",
         "temperature": 0.5,
         "max_tokens": None,
@@ -345,6 +347,9 @@ def test_cache_identity_excludes_endpoint_and_runtime_settings(sleeps: Sleeps) -
         "seed": None,
         "extra": {},
     }
+    moved = OpenAIChatLM("m", "http://10.0.0.9/v1", "k", "task", UsageMeter(), temperature=0.5,
+                         cache_endpoint="http://127.0.0.1:1/v1")  # fmt: skip
+    assert moved.cache_identity() == a.cache_identity()  # an explicit key survives a move
 
 
 def test_usage_meter_counts_per_role_across_threads() -> None:

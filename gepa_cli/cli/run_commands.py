@@ -15,13 +15,14 @@ from gepa_cli.cli.options import (
     SetOption,
     display_kind,
 )
+from gepa_cli.errors import BadInputError
 
 
 def run_command(
     config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
     set_: SetOption = None,
     run_dir: Annotated[
-        Path | None, typer.Option("--run-dir", help="Run directory to create.")
+        str | None, typer.Option("--run-dir", help="Run directory to create.")
     ] = None,
     display: DisplayOption = None,
     dry_run: Annotated[
@@ -36,13 +37,14 @@ def run_command(
     kind = display_kind(display)
     overrides = [*(set_ or []), *([NO_CACHE_OVERRIDE] if no_cache else [])]
     with error_boundary():
+        explicit = explicit_run_dir(run_dir)
         cfg = load_config(config, overrides)
         if dry_run:
             from gepa_cli.run.plan import describe_plan
 
             typer.echo(describe_plan(cfg, config.parent))
             return
-        result = start_run(cfg, config.resolve().parent, run_dir, kind)
+        result = start_run(cfg, config.resolve().parent, explicit, kind)
     _report(result)
 
 
@@ -64,6 +66,16 @@ def resume_command(
     with error_boundary():
         result = resume_run(run_dir, overrides, kind, force=force)
     _report(result)
+
+
+def explicit_run_dir(text: str | None) -> Path | None:
+    """`--run-dir` as a path; an empty one (which would mean the current directory) is
+    refused."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise BadInputError("--run-dir is empty; give a directory, or leave the option out")
+    return Path(text)
 
 
 def _report(result: Any) -> None:

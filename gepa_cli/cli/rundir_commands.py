@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gepa_cli.cli.errors import error_boundary
+from gepa_cli.cli.errors import error_boundary, one_line
 from gepa_cli.cli.options import NoCacheOption, SetOption
 
 
@@ -29,7 +29,7 @@ def show_frontier_command(
         if as_json:
             typer.echo(json.dumps(frontier_json(rundir), indent=2))
         else:
-            Console().print(frontier_table(rundir))
+            Console(markup=False).print(frontier_table(rundir))
 
 
 def export_prompt_command(
@@ -42,15 +42,18 @@ def export_prompt_command(
     """Print (or write) a candidate's prompts."""
     from gepa_cli.rundir.directory import RunDir
     from gepa_cli.rundir.frontier import export_prompts
+    from gepa_cli.rundir.outputs import check_output_path, write_output
 
     if fmt not in ("text", "json", "yaml"):
         raise typer.BadParameter("expected text, json or yaml", param_hint="--format")
     with error_boundary():
+        if output is not None:
+            check_output_path(output)
         text = export_prompts(RunDir.open(run_dir), candidate, component, fmt)
         if output is None:
             typer.echo(text)
         else:
-            output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+            write_output(output, text if text.endswith("\n") else text + "\n")
 
 
 def report_command(
@@ -61,10 +64,16 @@ def report_command(
     ] = None,
 ) -> None:
     """Write a self-contained HTML report of a run (works offline) and print its path."""
-    from gepa_cli.report import write_report
+    from gepa_cli.report import REPORT_FILE, write_report
+    from gepa_cli.rundir.outputs import OutputPathError, check_output_path
 
     with error_boundary():
-        written = write_report(run_dir, output)
+        if output is not None:
+            check_output_path(output, allowed=frozenset({REPORT_FILE}), creates_parent=True)
+        try:
+            written = write_report(run_dir, output)
+        except OSError as exc:
+            raise OutputPathError(f"cannot write the report ({exc.strerror or exc})") from None
     typer.echo(str(written))
 
 
@@ -89,9 +98,9 @@ def eval_command(
         resolved = resolve_target(target, candidate, set_ or [])
         result = run_eval(resolved, split, use_cache=resolved.cfg.runtime.cache and not no_cache)
     errors = f", {result['errors']} failed" if result["errors"] else ""
-    typer.echo(
+    line = (
         f"eval: candidate {result['candidate']} on {split} with {result['model']}: "
-        f"mean {result['mean']:.3f} over {result['n']} examples{errors}",
-        err=True,
+        f"mean {result['mean']:.3f} over {result['n']} examples{errors}"
     )
+    typer.echo(one_line(line), err=True)
     typer.echo(json.dumps(result, indent=2))

@@ -20,6 +20,8 @@ from gepa_cli.config.expand import expand_env
 from gepa_cli.config.overrides import OVERRIDE_ORIGIN, apply_overrides, overridden_paths
 from gepa_cli.config.reader import describe
 from gepa_cli.config.schema import ExperimentConfig
+from gepa_cli.config.secrets import reject_credentials
+from gepa_cli.input_limits import MAX_TEXT_BYTES, BoundedSafeLoader, read_regular_file
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -47,6 +49,7 @@ def load_config_dict(
         merged = apply_overrides(_open_split_shorthand(raw, set_paths), overrides)
         reject_api_keys(merged)
         expanded = expand_env(merged, "", os.environ)
+        reject_credentials(expanded)
         return build_config(expanded, base_dir)
     except ConfigError as err:
         raise err.located(_origin(err.key, source, set_paths)) from None
@@ -102,7 +105,7 @@ def read_config_file(path: Path) -> dict[Any, Any]:
 def _read_text(path: Path) -> str:
     origin = str(path)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_TEXT_BYTES)
     except FileNotFoundError:
         raise ConfigError("file not found", origin=origin) from None
     except IsADirectoryError:
@@ -124,8 +127,9 @@ def _yaml_problem(err: yaml.MarkedYAMLError) -> str:
     return f"{problem} ({err.context})" if err.context else problem
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that also rejects a key written twice in one mapping."""
+class _StrictLoader(BoundedSafeLoader):
+    """SafeLoader that also rejects a key written twice in one mapping (and, as a
+    BoundedSafeLoader, alias bombs)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[tuple[str, str], int] = {}

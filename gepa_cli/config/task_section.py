@@ -22,6 +22,7 @@ from gepa_cli.config.schema.task import (
     SplitSpec,
     TaskSpec,
 )
+from gepa_cli.input_limits import MAX_TEXT_BYTES, read_regular_file
 
 PYTHON_PREFIX = "python:"
 
@@ -124,7 +125,8 @@ def _instruction(value: Any, key: str, base_dir: Path) -> str:
 def read_prompt_file(path: Path, key: str) -> str:
     """The file's UTF-8 text without trailing newlines."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_regular_file(path, MAX_TEXT_BYTES).decode("utf-8")
+        text = raw.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
     except FileNotFoundError:
         raise ConfigError(f"file not found: {path}", key=key) from None
     except UnicodeDecodeError:

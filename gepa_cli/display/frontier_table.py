@@ -1,5 +1,6 @@
 """`gepa show-frontier` as Rich tables: the non-dominated candidates, then which
-candidates win which val examples (the data comes from `rundir/frontier.py`)."""
+candidates win which val examples (the data comes from `rundir/frontier.py`). Ids come
+from data files: every cell is a `Text` (no markup) with control characters visible."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from gepa_cli.display.safe_text import sanitized
 from gepa_cli.rundir.directory import RunDir
 from gepa_cli.rundir.frontier import frontier_json
 
@@ -17,7 +19,7 @@ _EXAMPLE_IDS_SHOWN = 6
 
 def frontier_table(rundir: RunDir) -> Table:
     """The non-dominated candidates, then which candidates win which val examples."""
-    data = frontier_json(rundir)
+    data = sanitized(frontier_json(rundir))
     examples = data["examples"]
     layout = Table.grid()
     heading = (
@@ -49,9 +51,9 @@ def _candidates_table(data: Mapping[str, Any]) -> Table:
     for m in rows:
         mean = m.get("mean_val_score")
         table.add_row(
-            m["id"],
-            m.get("note") or m.get("origin", ""),
-            ", ".join(m.get("parents", [])) or "-",
+            Text(m["id"]),
+            Text(m.get("note") or m.get("origin", "")),
+            Text(", ".join(m.get("parents", [])) or "-"),
             str(m.get("wins", 0)),
             "-" if mean is None else f"{mean:.3f}",
             Text("best", style="bold green") if m.get("best") else "",
@@ -77,5 +79,5 @@ def _winners_table(examples: Sequence[Mapping[str, Any]]) -> Table:
         shown = ", ".join(ids[:_EXAMPLE_IDS_SHOWN])
         if len(ids) > _EXAMPLE_IDS_SHOWN:
             shown += f", ... (+{len(ids) - _EXAMPLE_IDS_SHOWN})"
-        table.add_row(", ".join(winners), str(len(members)), score_text, shown)
+        table.add_row(Text(", ".join(winners)), str(len(members)), score_text, Text(shown))
     return table

@@ -204,7 +204,7 @@ class RichDisplay:
             grid.add_row("failed", Text(failed, style="red"))
         grid.add_row("speed", self._speed_text())
         title = f"gepa · {info.name}" if info is not None else "gepa"
-        return Panel(Group(grid), title=title, title_align="left", border_style="blue")
+        return Panel(Group(grid), title=Text(title), title_align="left", border_style="blue")
 
     def _add_score_rows(self, grid: Table) -> None:
         p = self.progress

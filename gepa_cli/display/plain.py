@@ -168,7 +168,7 @@ def make_display(
     stream = console_stream if console_stream is not None else sys.stderr
     live_stats = stats if stats is not None else no_stats
     if kind == "rich":
-        return RichDisplay(Console(file=stream), live_stats)
+        return RichDisplay(Console(file=stream, markup=False), live_stats)  # data is text
     if kind == "plain":
         return PlainDisplay(stream, live_stats)
     if kind == "none":

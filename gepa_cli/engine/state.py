@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gepa_cli.engine.plausibility import check_plausible
 from gepa_cli.engine.types import Prompts, Rollout
 from gepa_cli.errors import BadInputError
 
@@ -164,8 +165,10 @@ class EngineState:
                 f"(this gepa-cli reads up to {SCHEMA_VERSION}); upgrade gepa-cli"
             )
         try:
-            return _state_from_json(raw)
-        except (KeyError, TypeError, ValueError) as exc:
+            state = _state_from_json(raw)
+            check_plausible(state)
+            return state
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"checkpoint is corrupt: {type(exc).__name__}: {exc}") from exc
 
 

@@ -1,9 +1,12 @@
 """The LM response cache: a SQLite table of completions and the LM wrapper that uses it.
 
 `ResponseCache` stores completions under a key that hashes the model, the
-messages, the sampling parameters and a sample index (never the endpoint, the
-API key or timeouts). `CachedLM` wraps a model client: a hit is returned with
-`cached=True` and counted in the meter without calling the model.
+endpoint identity (`cache_identity()["endpoint"]`: the base_url, the set of
+replicas, `embedded/<name>` or a user-set `cache_key`), the messages, the sampling
+parameters and a sample index (never the API key or timeouts). `CachedLM` wraps a
+model client: a hit is returned with `cached=True` and counted in the meter without
+calling the model; a miss is fetched, stored and recorded in the ledger of paid
+answers (`cache_db.py`).
 
 Sample index: the n-th identical request (same messages and parameters) made
 through one `CachedLM` gets index n, in call order. Repeated calls at
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -28,23 +30,20 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from gepa_cli.lm.base import Completion, Message
+from gepa_cli.lm.cache_db import (
+    fetches_after,
+    guarded,
+    last_fetch_seq,
+    open_cache_db,
+    record_fetch,
+    transaction,
+)
 from gepa_cli.lm.usage import UsageMeter
 
 EXCLUDED_PARAMS = frozenset(
     {"api_key", "base_url", "timeout", "request_timeout", "max_retries", "max_concurrency"}
 )
 """Parameters that never enter a cache key even if a caller passes them."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS completions (
-    key TEXT PRIMARY KEY,
-    text TEXT NOT NULL,
-    input_tokens INTEGER NOT NULL,
-    output_tokens INTEGER NOT NULL,
-    finish_reason TEXT
-)
-"""
-
 
 def key_for(
     model: str, messages: Sequence[Message], params: Mapping[str, Any], sample_index: int
@@ -66,14 +65,11 @@ class ResponseCache:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(_SCHEMA)
+        self._conn = open_cache_db(self.path)  # CacheError if the file is damaged
 
     def get(self, key: str) -> Completion | None:
         """The stored completion for `key` (with cached=False as stored), or None."""
-        with self._lock:
+        with self._lock, guarded(self.path):
             row = self._conn.execute(
                 "SELECT text, input_tokens, output_tokens, finish_reason"
                 " FROM completions WHERE key = ?",
@@ -84,9 +80,10 @@ class ResponseCache:
         text, input_tokens, output_tokens, finish_reason = row
         return Completion(text, input_tokens, output_tokens, False, finish_reason)
 
-    def put(self, key: str, completion: Completion) -> None:
-        """Store `completion` under `key`, replacing any earlier entry."""
-        with self._lock:
+    def put(self, key: str, completion: Completion, fetched_by: str | None = None) -> None:
+        """Store `completion` under `key`, replacing any earlier entry; `fetched_by` (a
+        role) also records it in the ledger of answers paid for (see cache_db.py)."""
+        with self._lock, guarded(self.path), transaction(self._conn):
             self._conn.execute(
                 "INSERT OR REPLACE INTO completions"
                 " (key, text, input_tokens, output_tokens, finish_reason) VALUES (?, ?, ?, ?, ?)",
@@ -98,6 +95,19 @@ class ResponseCache:
                     completion.finish_reason,
                 ),
             )
+            if fetched_by is not None:
+                tokens = (completion.input_tokens, completion.output_tokens)
+                record_fetch(self._conn, fetched_by, *tokens)
+
+    def last_fetch_seq(self) -> int:
+        """The number of the last answer recorded as fetched from a provider (0: none)."""
+        with self._lock, guarded(self.path):
+            return last_fetch_seq(self._conn)
+
+    def fetches_after(self, seq: int) -> dict[str, dict[str, int]]:
+        """Per role, the answers fetched after `seq`: {"calls", "input_tokens", "output_tokens"}."""
+        with self._lock, guarded(self.path):
+            return fetches_after(self._conn, seq)
 
     def __len__(self) -> int:
         with self._lock:
@@ -135,8 +145,12 @@ class CacheableLM(Protocol):
 class CachedLM:
     """An LM that answers from a ResponseCache first and asks `inner` only on a miss."""
 
-    def __init__(self, inner: CacheableLM, cache: ResponseCache, meter: UsageMeter) -> None:
+    def __init__(
+        self, inner: CacheableLM, cache: ResponseCache, meter: UsageMeter, ledger: bool = True
+    ) -> None:
         self.inner = inner
+        self.ledger = ledger
+        """Record fetched answers as paid by the run (not for `gepa eval`)."""
         self.cache = cache
         self.meter = meter
         self.name = inner.name
@@ -158,7 +172,7 @@ class CachedLM:
             self.meter.add(self.role, cached_calls=1)
             return replace(hit, cached=True)
         completion = self.inner.complete(messages)
-        self.cache.put(key, completion)
+        self.cache.put(key, completion, fetched_by=self.role if self.ledger else None)
         return completion
 
     def snapshot(self) -> dict[str, int]:

@@ -22,10 +22,8 @@ from typing import Any, cast
 import openai
 
 from gepa_cli.lm.base import Completion, LMError, Message
+from gepa_cli.lm.endpoint import DEFAULT_BASE_URL, endpoint_key
 from gepa_cli.lm.usage import UsageMeter
-
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-"""Where requests go when no base_url is configured (OPENAI_BASE_URL is not consulted)."""
 
 PLACEHOLDER_API_KEY = "no-key"
 """Sent to a custom base_url when no key is configured; local servers ignore it.
@@ -117,6 +115,7 @@ class OpenAIChatLM:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         label: str | None = None,
+        cache_endpoint: str | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url
@@ -130,6 +129,8 @@ class OpenAIChatLM:
         self.request_timeout = request_timeout
         self.max_retries = max_retries
         self.label = label or f"openai/{name}"
+        self.cache_endpoint = cache_endpoint or endpoint_key(base_url)
+        """The endpoint as the response cache keys it (see lm/endpoint.py)."""
         """How errors name the model: "openai/gpt-4.1-mini", "embedded/qwen2.5-coder-1.5b"."""
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -153,10 +154,12 @@ class OpenAIChatLM:
     def cache_identity(self) -> dict[str, Any]:
         """What determines a reply besides the messages: the response cache's key material.
 
-        Excludes the endpoint, the API key, timeouts and retry settings, so a run
-        replays from its cache after moving to another server address.
+        Holds the endpoint (`cache_endpoint`: the base_url without credentials, or
+        what the caller chose, e.g. a user's `cache_key`); excludes the API key,
+        timeouts and retry settings.
         """
         return {
+            "endpoint": self.cache_endpoint,
             "model": self.name,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gepa_cli.lm.base import Completion, Message
+from gepa_cli.lm.endpoint import replicas_key
 from gepa_cli.lm.openai_client import OpenAIChatLM
 
 
@@ -15,7 +16,8 @@ class ReplicaLM:
     """An LM over several `OpenAIChatLM`s that differ only in base_url.
 
     Each replica keeps its own concurrency limit (`runtime.max_concurrency` per
-    endpoint) and retries; the cache identity is the model's, not a replica's.
+    endpoint) and retries; the cache identity is the model's with the set of the
+    replicas' endpoints (or their common `cache_endpoint`), not one replica's.
     """
 
     def __init__(self, replicas: Sequence[OpenAIChatLM]) -> None:
@@ -29,7 +31,8 @@ class ReplicaLM:
         self._lock = threading.Lock()
 
     def cache_identity(self) -> dict[str, Any]:
-        return self.replicas[0].cache_identity()
+        endpoint = replicas_key([replica.cache_endpoint for replica in self.replicas])
+        return {**self.replicas[0].cache_identity(), "endpoint": endpoint}
 
     def complete(self, messages: Sequence[Message]) -> Completion:
         with self._lock:

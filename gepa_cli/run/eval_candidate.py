@@ -46,6 +46,8 @@ def resolve_target(path: Path, candidate: str, overrides: Sequence[str]) -> Eval
             record = records[0]
         else:
             record = resolve_candidate(records, candidate)
+        if not record.get("prompts"):
+            raise RunDirError(f"{rundir.path}: candidate {record['id']} has no prompts")
         return EvalTarget(cfg, str(record["id"]), dict(record["prompts"]), rundir)
     cfg = load_config(path, overrides)
     if candidate not in ("seed", "best"):
@@ -68,7 +70,7 @@ def run_eval(target: EvalTarget, split: str, use_cache: bool = True) -> dict[str
     cache = None
     if use_cache and target.rundir is not None:
         cache = ResponseCache(target.rundir.path / "cache.sqlite")
-        lm = CachedLM(lm, cache, meter)  # type: ignore[assignment]
+        lm = CachedLM(lm, cache, meter, ledger=False)  # type: ignore[assignment]
     with ConcurrentEvaluator(task, lm, target.cfg.runtime.max_concurrency) as evaluator:
         rollouts = evaluator.evaluate(target.prompts, examples)
     if cache is not None:

@@ -37,6 +37,7 @@ from gepa_cli.run.concurrency import thread_map
 from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.run.models import ModelSet
 from gepa_cli.run.resume_check import FINGERPRINT_KEY
+from gepa_cli.run.spend import FETCH_SEQ_KEY, keep_usage, recorded_mark
 from gepa_cli.run.stopping import (
     Clock,
     EvaluationWatch,
@@ -131,6 +132,7 @@ class RunLoop:
             if isinstance(lm, CachedLM):
                 lm.restore(extra.get("cache_samples", {}).get(role, {}))
         self.last_error = "unknown"
+        self.fetch_mark = recorded_mark(extra)  # answers fetched up to here are counted
         self.clock = Clock(float(extra.get("elapsed_s", 0.0)))
         self.watch = EvaluationWatch(parts.evaluator)
         worst = extra.get("worst_step_cost_usd")
@@ -210,6 +212,8 @@ class RunLoop:
             self._checkpoint()
             return
         self._rollback()
+        usage = self.parts.meter.snapshot()  # what the lost step spent still counts
+        keep_usage(self.rundir, usage, self._fetch_mark(), self.parts.fingerprint)
         kept = (
             f"the checkpoint after iteration {self.engine.state.iteration} is kept"
             if self.engine.seeded
@@ -247,9 +251,15 @@ class RunLoop:
             FINGERPRINT_KEY: dict(self.parts.fingerprint),
             "events_bytes": self.rundir.events_size(),
             "worst_step_cost_usd": self.cost.worst_step,
+            FETCH_SEQ_KEY: self._fetch_mark(),
         }
         self.rundir.save_checkpoint(self.engine.state, extra)
         self.rundir.save_views(self.engine.state, [ex.id for ex in self.splits.val])
+
+    def _fetch_mark(self) -> int:
+        """The last answer fetched into the cache (all are in the meter by now)."""
+        lm = self.parts.models.task
+        return lm.cache.last_fetch_seq() if isinstance(lm, CachedLM) else self.fetch_mark
 
     def _cache_samples(self) -> dict[str, dict[str, int]]:
         """The response cache's per-request sample counters, so a resume replays them."""

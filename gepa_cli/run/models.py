@@ -76,7 +76,9 @@ def build_lm(
     extra = dict(spec.extra)
     max_tokens = spec.max_tokens
     base_url: str | None
+    cache_endpoint = None  # the base_url; an embedded server's port changes every run
     if provider == "embedded":
+        cache_endpoint = spec.model
         base_url = _embedded_base_url(name, min(cfg.runtime.max_concurrency, MAX_EMBEDDED_SLOTS))
         defaults = _embedded_defaults(name)
         max_tokens = max_tokens or defaults["max_tokens"]
@@ -95,7 +97,7 @@ def build_lm(
             temperature=spec.temperature, max_tokens=max_tokens, top_p=spec.top_p,
             seed=spec.seed, extra=extra, max_concurrency=cfg.runtime.max_concurrency,
             request_timeout=cfg.runtime.request_timeout, max_retries=cfg.runtime.max_retries,
-            label=spec.model,
+            label=spec.model, cache_endpoint=cache_endpoint,
         )  # fmt: skip
 
     if spec.replicas and provider != "embedded":

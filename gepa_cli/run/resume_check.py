@@ -140,14 +140,15 @@ def _extra_ok(key: str, value: Any) -> bool:
         )
     if key == "elapsed_s":
         return type(value) in (int, float) and value >= 0
-    if key == "events_bytes":
+    if key in ("events_bytes", "cache_fetch_seq"):
         return type(value) is int and value >= 0
     return isinstance(value, dict)  # the fingerprint
 
 
 def checked_extra(extra: Mapping[str, Any], checkpoint: Path) -> dict[str, Any]:
     """The checkpoint's extra fields, refused (RunDirError) if one has the wrong shape."""
-    for key in ("usage", "cache_samples", "elapsed_s", "events_bytes", FINGERPRINT_KEY):
+    keys = ("usage", "cache_samples", "elapsed_s", "events_bytes", "cache_fetch_seq")
+    for key in (*keys, FINGERPRINT_KEY):
         value = extra.get(key)
         if value is not None and not _extra_ok(key, value):
             raise RunDirError(f"{checkpoint}: corrupt '{key}' field")

@@ -22,6 +22,7 @@ from gepa_cli.display.plain import ResumePoint, RunInfo, make_display
 from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example
+from gepa_cli.input_limits import MAX_TEXT_BYTES, read_regular_file
 from gepa_cli.lm.base import LM
 from gepa_cli.lm.cache import CacheableLM, CachedLM, ResponseCache
 from gepa_cli.lm.usage import UsageMeter
@@ -29,6 +30,7 @@ from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.run.loop import RunFailure, RunInterrupted, RunLoop, RunParts, RunResult, Splits
 from gepa_cli.run.models import ModelSet, build_models
 from gepa_cli.run.resume_check import check_resumable, checked_extra, run_fingerprint
+from gepa_cli.run.spend import FETCH_SEQ_KEY, settle_unrecorded
 from gepa_cli.run.stopping import FailFastLM
 from gepa_cli.rundir.directory import RunDir
 from gepa_cli.tasks.base import Task, TaskConfigError
@@ -86,7 +88,8 @@ def _reflection_template(path: Path | None) -> str | None:
         return None
     key = "search.reflection_prompt"
     try:
-        return path.read_text(encoding="utf-8")
+        text = read_regular_file(path, MAX_TEXT_BYTES).decode("utf-8")  # not /dev/zero
+        return text.replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not valid UTF-8", key=key) from None
     except OSError as exc:
@@ -226,6 +229,7 @@ def _execute(
 ) -> RunResult:
     cfg, meter = run.cfg, run.meter
     cache = ResponseCache(run.rundir.cache_path) if cfg.runtime.cache else None
+    extra = {**extra, FETCH_SEQ_KEY: settle_unrecorded(cache, meter, extra)}
     wired, guards = _wire_models(cfg, run.models, meter, cache)
     display = GuardedDisplay(make_display(display_kind, stats=lambda: _live_stats(meter)))
     evaluator = ConcurrentEvaluator(run.task, wired.task, cfg.runtime.max_concurrency)

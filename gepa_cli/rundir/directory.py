@@ -23,7 +23,26 @@ import yaml
 
 from gepa_cli.engine.events import Event, event_to_json
 from gepa_cli.engine.state import SCHEMA_VERSION, CheckpointError, EngineState
-from gepa_cli.errors import BadInputError
+from gepa_cli.input_limits import load_yaml
+from gepa_cli.rundir.files import (
+    BEST_DIR,
+    CACHE_FILE,
+    CANDIDATES_FILE,
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    EVENTS_FILE,
+    FRONTIER_FILE,
+    LOCK_FILE,
+    SCORE_MATRIX_FILE,
+    STOP_FILE,
+    SUMMARY_FILE,
+    RunDirError,
+    check_frontier,
+    damaged,
+    read_candidates,
+    read_json,
+    read_text,
+)
 from gepa_cli.rundir.views import (
     candidate_record,
     frontier_data,
@@ -31,23 +50,7 @@ from gepa_cli.rundir.views import (
     score_matrix_csv,
 )
 
-CONFIG_FILE = "config.yaml"
-CHECKPOINT_FILE = "checkpoint.json"
-CANDIDATES_FILE = "candidates.jsonl"
-SCORE_MATRIX_FILE = "score_matrix.csv"
-FRONTIER_FILE = "frontier.json"
-SUMMARY_FILE = "summary.json"
-EVENTS_FILE = "events.jsonl"
-CACHE_FILE = "cache.sqlite"
-BEST_DIR = "best"
-LOCK_FILE = ".lock"
-STOP_FILE = "STOP"
-
 _RESERVED_CHECKPOINT_KEYS = frozenset({"schema_version", "engine"})
-
-
-class RunDirError(BadInputError):
-    """A run directory is missing, not a run directory, or holds unreadable files."""
 
 
 def write_atomic(path: Path, text: str, durable: bool = True) -> None:
@@ -110,13 +113,19 @@ class RunDir:
     ) -> RunDir:
         """A fresh run directory: `runs_dir/<YYYYmmdd-HHMMSS>_<name>/` or `explicit`.
 
-        An explicit directory may exist but must not hold a checkpoint already.
+        An explicit directory may exist, empty or holding a run killed before its first
+        checkpoint, but not holding a checkpoint already nor other files (a project folder).
         """
         if explicit is not None:
             if (explicit / CHECKPOINT_FILE).exists():
                 raise RunDirError(
                     f"{explicit} already holds a run (checkpoint.json); "
                     f"use `gepa resume {explicit}` or choose another --run-dir"
+                )
+            if _holds_foreign_files(explicit):
+                raise RunDirError(
+                    f"{explicit} is a directory with other files in it, not a run directory; "
+                    "give --run-dir a new or empty directory"
                 )
             _make_dirs(explicit, exist_ok=True)
             return RunDir(explicit)
@@ -185,14 +194,13 @@ class RunDir:
 
     def read_config(self) -> dict[str, Any]:
         path = self.file(CONFIG_FILE)
+        text = read_text(path, "the run directory is incomplete")
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise RunDirError(f"{path}: missing; the run directory is incomplete") from None
-        except yaml.YAMLError as exc:
-            raise RunDirError(f"{path}: not valid YAML ({_one_line(exc)})") from None
+            raw = load_yaml(text)  # alias expansion bounded
+        except (yaml.YAMLError, RecursionError) as exc:
+            raise damaged(path, f"not valid YAML ({_one_line(exc)})") from None
         if not isinstance(raw, dict):
-            raise RunDirError(f"{path}: expected a mapping at the top level")
+            raise damaged(path, "expected a mapping at the top level")
         return raw
 
     @property
@@ -239,9 +247,9 @@ class RunDir:
     def load_checkpoint(self) -> tuple[EngineState, dict[str, Any]]:
         """The engine state and the extra fields saved with it."""
         path = self.file(CHECKPOINT_FILE)
-        raw = self._read_json(path, what="checkpoint")
+        raw = read_json(path, what="checkpoint")
         if not isinstance(raw, dict) or not isinstance(raw.get("engine"), dict):
-            raise RunDirError(f"{path}: not a gepa checkpoint (no 'engine' object)")
+            raise damaged(path, "not a gepa checkpoint (no 'engine' object)")
         version = raw.get("schema_version")
         if not isinstance(version, int) or version > SCHEMA_VERSION:
             raise RunDirError(
@@ -251,7 +259,7 @@ class RunDir:
         try:
             state = EngineState.from_json(raw["engine"])
         except CheckpointError as exc:
-            raise RunDirError(f"{path}: {_one_line(exc)}") from None
+            raise damaged(path, _one_line(exc)) from None
         extra = {k: v for k, v in raw.items() if k not in _RESERVED_CHECKPOINT_KEYS}
         return state, extra
 
@@ -293,15 +301,14 @@ class RunDir:
 
     def _candidate_ids_on_disk(self) -> list[str] | None:
         """The ids in candidates.jsonl ([] if absent), or None if a line is damaged."""
-        try:
-            text = self.file(CANDIDATES_FILE).read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not self.file(CANDIDATES_FILE).exists():
             return []
-        if text and not text.endswith("\n"):
-            return None
         try:
-            return [json.loads(line)["id"] for line in text.splitlines()]
-        except (ValueError, KeyError, TypeError):
+            text = read_text(self.file(CANDIDATES_FILE), "")
+            if text and not text.endswith("\n"):
+                return None
+            return [record["id"] for record in read_candidates(self.file(CANDIDATES_FILE))]
+        except RunDirError:
             return None
 
     def _write_best(self, prompts: Mapping[str, str]) -> None:
@@ -325,48 +332,27 @@ class RunDir:
         return self._read_json_object(SUMMARY_FILE, "summary")
 
     def read_frontier(self) -> dict[str, Any]:
-        return self._read_json_object(FRONTIER_FILE, "frontier")
+        path = self.file(FRONTIER_FILE)
+        return check_frontier(path, self._read_json_object(FRONTIER_FILE, "frontier"))
 
     def load_candidates(self) -> list[dict[str, Any]]:
         """Every line of candidates.jsonl as a dict, in pool order."""
-        path = self.file(CANDIDATES_FILE)
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise RunDirError(f"{path}: missing (the run has not scored its seed yet)") from None
-        records = []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise RunDirError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-            if not isinstance(record, dict) or "id" not in record:
-                raise RunDirError(f"{path}:{number}: not a candidate record")
-            records.append(record)
-        return records
+        return read_candidates(self.file(CANDIDATES_FILE))
 
     def _read_json_object(self, name: str, what: str) -> dict[str, Any]:
         path = self.file(name)
-        raw = self._read_json(path, what)
+        raw = read_json(path, what)
         if not isinstance(raw, dict):
-            raise RunDirError(f"{path}: expected a JSON object")
+            raise damaged(path, "expected a JSON object")
         return raw
 
-    @staticmethod
-    def _read_json(path: Path, what: str) -> Any:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RunDirError(f"{path}: missing; no {what} was written yet") from None
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RunDirError(
-                f"{path}: corrupt {what} (invalid JSON at line {exc.lineno}, "
-                f"column {exc.colno}: {exc.msg})"
-            ) from None
+
+def _holds_foreign_files(path: Path) -> bool:
+    """Whether `path` is a non-empty directory that was never a run directory (no .lock)."""
+    try:
+        return path.is_dir() and not (path / LOCK_FILE).exists() and any(path.iterdir())
+    except OSError:
+        return False
 
 
 def _make_dirs(path: Path, exist_ok: bool) -> None:

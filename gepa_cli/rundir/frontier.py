@@ -23,10 +23,8 @@ _CHOICES_SHOWN = 10
 
 def frontier_json(rundir: RunDir) -> dict[str, Any]:
     """The frontier with each non-dominated candidate's origin and parents (for --json)."""
-    frontier = rundir.read_frontier()
-    examples, members = frontier.get("examples"), frontier.get("non_dominated")
-    if not isinstance(examples, list) or not isinstance(members, list):
-        raise RunDirError(f"{rundir.path / 'frontier.json'}: lacks 'examples'/'non_dominated'")
+    frontier = rundir.read_frontier()  # checked: every part has the type written
+    examples, members = frontier["examples"], frontier["non_dominated"]
     records = {r["id"]: r for r in rundir.load_candidates()}
     best = frontier.get("best_candidate")
     described = [
@@ -115,9 +113,14 @@ def best_record(rundir: RunDir, records: Sequence[Mapping[str, Any]]) -> Mapping
             return record
     best = records[0]
     for record in records[1:]:
-        if float(record.get("val_score", 0.0)) > float(best.get("val_score", 0.0)):
+        if _val_score(record) > _val_score(best):
             best = record
     return best
+
+
+def _val_score(record: Mapping[str, Any]) -> float:
+    score = record.get("val_score")
+    return float(score) if isinstance(score, int | float) else float("-inf")
 
 
 class _BlockStyleDumper(yaml.SafeDumper):

@@ -1,7 +1,9 @@
 """Loading a dataset split from JSONL into Examples, with located error messages.
 
 Owns `load_split` and `DataError`. Every error is one line that names the file and,
-where there is one, the line: `data/train.jsonl:7: not valid JSON (...)`.
+where there is one, the line: `data/train.jsonl:7: not valid JSON (...)`. A split must
+be a regular file of at most `MAX_DATA_BYTES` (256 MiB; not /dev/zero, a pipe or a
+device).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from gepa_cli.engine.types import Example
 from gepa_cli.errors import BadInputError
+from gepa_cli.input_limits import MAX_DATA_BYTES, read_regular_file
 
 
 class DataError(BadInputError, ValueError):
@@ -55,7 +58,7 @@ def load_split(
 
 def _read_text(path: Path) -> str:
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_DATA_BYTES)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -97,8 +97,11 @@ def golden_dict(base: str) -> dict[str, Any]:
             "cache": False,
             "request_timeout": 120.0,
             "max_retries": 6,
+            "executor": "threads",
+            "ray": {"address": "auto", "num_cpus_per_rollout": 1.0},
         },  # fmt: skip
         "output": {"runs_dir": "/tmp/gold-runs"},
+        "tracking": {"mlflow": None},
     }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, get_args
+from urllib.parse import urlsplit
 
 from gepa_cli.config.declaration import build_section, read_keys, yaml_names
 from gepa_cli.config.duration import parse_duration
@@ -27,10 +28,14 @@ from gepa_cli.config.schema import (
     ModelSpec,
     ModelsSpec,
     OutputSpec,
+    RaySpec,
     ReflectionPromptName,
+    RuntimeSpec,
     SearchSpec,
+    TrackingSpec,
     default_runs_dir,
 )
+from gepa_cli.config.schema.integrations import RAY_ADDRESS_PATTERN
 from gepa_cli.config.schema.models import ENV_NAME
 from gepa_cli.config.task_section import build_task
 
@@ -45,6 +50,8 @@ def build_config(raw: Mapping[Any, Any], base_dir: Path) -> ExperimentConfig:
         "models": lambda top, _: _models(top.section("models")),
         "budget": lambda top, _: _budget(top.section("budget")),
         "search": lambda top, _: _search(top.section("search"), base_dir),
+        "runtime": lambda top, _: _runtime(top.section("runtime")),
+        "tracking": lambda top, _: _tracking(top.section("tracking")),
         "output": lambda top, _: _output(top.section("output")),
     }
     cfg = build_section(Section.at("", raw), ExperimentConfig, readers)
@@ -201,6 +208,33 @@ def _reflection_prompt(section: Section, base_dir: Path) -> str | Path | None:
     if not path.is_file():
         raise ConfigError(f"file not found: {path}", key=key)
     return path
+
+
+def _runtime(section: Section) -> RuntimeSpec:
+    return build_section(section, RuntimeSpec, {"ray": lambda runtime, _: _ray(runtime)})
+
+
+def _ray(runtime: Section) -> RaySpec:
+    section = runtime.section("ray")
+    ray = build_section(section, RaySpec)
+    if not re.fullmatch(RAY_ADDRESS_PATTERN, ray.address):
+        raise ConfigError(
+            f"expected auto, local, ray://host:port or host:port, got {describe(ray.address)}",
+            key=section.key("address"),
+        )
+    return ray
+
+
+def _tracking(section: Section) -> TrackingSpec:
+    tracking = build_section(section, TrackingSpec)
+    uri = tracking.mlflow.tracking_uri if tracking.mlflow is not None else None
+    if uri is not None and "@" in urlsplit(uri).netloc:
+        raise ConfigError(
+            "the URI holds a user name or password; the config is written to the run "
+            "directory, so give them in MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD",
+            key="tracking.mlflow.tracking_uri",
+        )
+    return tracking
 
 
 def _output(section: Section) -> OutputSpec:

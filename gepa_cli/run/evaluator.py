@@ -63,51 +63,62 @@ class ConcurrentEvaluator:
         self.close()
 
     def _evaluate_one(self, prompts: Prompts, example: Example) -> Rollout:
-        try:
-            output = self.task.run(example, prompts, self.lm)
-            _expect(output, ("output", "trace"), "run()", "TaskOutput")
-        except Exception as exc:
-            return self._failure(example, _describe(exc))
-        try:
-            verdict = self.task.score(example, output)
-            _expect(verdict, ("score", "feedback", "module_feedback"), "score()", "Score")
-            score = float(verdict.score)
-            feedback = str(verdict.feedback)
-            module_feedback = {str(k): str(v) for k, v in dict(verdict.module_feedback).items()}
-        except Exception as exc:
-            return self._failure(example, _describe(exc), output)
-        if math.isnan(score):
-            return self._failure(example, "the task's score was NaN", output, verdict)
-        return Rollout(
-            example_id=example.id,
-            score=min(1.0, max(0.0, score)),
-            feedback=feedback,
-            output=str(output.output),
-            trace=tuple(output.trace),
-            module_feedback=module_feedback,
-        )
+        return self._counted(evaluate_example(self.task, self.lm, prompts, example))
 
-    def _failure(
-        self,
-        example: Example,
-        error: str,
-        output: TaskOutput | None = None,
-        verdict: Score | None = None,
-    ) -> Rollout:
-        """A score-0 rollout that carries the error and whatever the program produced."""
-        with self._lock:
-            self._errors += 1
-        feedback = f"The program failed on this example: {error}"
-        if verdict is not None and verdict.feedback:
-            feedback += f"\n{verdict.feedback}"
-        return Rollout(
-            example_id=example.id,
-            score=0.0,
-            feedback=feedback,
-            output="" if output is None else str(output.output),
-            trace=() if output is None else tuple(output.trace),
-            error=error,
-        )
+    def _counted(self, rollout: Rollout) -> Rollout:
+        """`rollout`, counted in `error_count` when it is a failure."""
+        if rollout.error is not None:
+            with self._lock:
+                self._errors += 1
+        return rollout
+
+
+def evaluate_example(task: Task, lm: LM, prompts: Prompts, example: Example) -> Rollout:
+    """Run and score one example; any failure is a score-0 rollout carrying the error.
+    A pure function of its arguments, so a Ray worker can run it too."""
+    try:
+        output = task.run(example, prompts, lm)
+        _expect(output, ("output", "trace"), "run()", "TaskOutput")
+    except Exception as exc:
+        return failed_rollout(example, describe_error(exc))
+    try:
+        verdict = task.score(example, output)
+        _expect(verdict, ("score", "feedback", "module_feedback"), "score()", "Score")
+        score = float(verdict.score)
+        feedback = str(verdict.feedback)
+        module_feedback = {str(k): str(v) for k, v in dict(verdict.module_feedback).items()}
+    except Exception as exc:
+        return failed_rollout(example, describe_error(exc), output)
+    if math.isnan(score):
+        return failed_rollout(example, "the task's score was NaN", output, verdict)
+    return Rollout(
+        example_id=example.id,
+        score=min(1.0, max(0.0, score)),
+        feedback=feedback,
+        output=str(output.output),
+        trace=tuple(output.trace),
+        module_feedback=module_feedback,
+    )
+
+
+def failed_rollout(
+    example: Example,
+    error: str,
+    output: TaskOutput | None = None,
+    verdict: Score | None = None,
+) -> Rollout:
+    """A score-0 rollout that carries the error and whatever the program produced."""
+    feedback = f"The program failed on this example: {error}"
+    if verdict is not None and verdict.feedback:
+        feedback += f"\n{verdict.feedback}"
+    return Rollout(
+        example_id=example.id,
+        score=0.0,
+        feedback=feedback,
+        output="" if output is None else str(output.output),
+        trace=() if output is None else tuple(output.trace),
+        error=error,
+    )
 
 
 def _expect(value: object, attributes: tuple[str, ...], method: str, kind: str) -> None:
@@ -115,7 +126,7 @@ def _expect(value: object, attributes: tuple[str, ...], method: str, kind: str) 
         raise TypeError(f"the task's {method} must return a {kind}, got {type(value).__name__}")
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     """`ExcType: message` on one line, shortened to a readable length."""
     text = " ".join(f"{type(exc).__name__}: {exc}".split())
     if len(text) > _MAX_ERROR_CHARS:

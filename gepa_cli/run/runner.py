@@ -26,7 +26,7 @@ from gepa_cli.input_limits import MAX_TEXT_BYTES, read_regular_file
 from gepa_cli.lm.base import LM
 from gepa_cli.lm.cache import CacheableLM, CachedLM, ResponseCache
 from gepa_cli.lm.usage import UsageMeter
-from gepa_cli.run.evaluator import ConcurrentEvaluator
+from gepa_cli.run.executors import check_extras, make_evaluator
 from gepa_cli.run.loop import RunFailure, RunInterrupted, RunLoop, RunParts, RunResult, Splits
 from gepa_cli.run.models import ModelSet, build_models
 from gepa_cli.run.resume_check import check_resumable, checked_extra, run_fingerprint
@@ -36,6 +36,7 @@ from gepa_cli.rundir.directory import RunDir
 from gepa_cli.tasks.base import Task, TaskConfigError
 from gepa_cli.tasks.data import DataError, load_split
 from gepa_cli.tasks.registry import build_task, example_checker, required_fields
+from gepa_cli.tracking import with_tracking
 
 __all__ = ["RunFailure", "RunInterrupted", "RunResult", "resume_run", "start_run"]
 
@@ -133,6 +134,7 @@ def prepare(
     task, splits = load_task_and_data(cfg)
     settings = engine_settings(cfg)  # reads the custom reflection prompt, if any
     check_budget_covers_seed(cfg, len(splits.val))
+    check_extras(cfg, task)  # gepa-cli[ray] / [mlflow] when the config uses them
     return cfg, task, splits, settings
 
 
@@ -231,8 +233,9 @@ def _execute(
     cache = ResponseCache(run.rundir.cache_path) if cfg.runtime.cache else None
     extra = {**extra, FETCH_SEQ_KEY: settle_unrecorded(cache, meter, extra)}
     wired, guards = _wire_models(cfg, run.models, meter, cache)
-    display = GuardedDisplay(make_display(display_kind, stats=lambda: _live_stats(meter)))
-    evaluator = ConcurrentEvaluator(run.task, wired.task, cfg.runtime.max_concurrency)
+    console = GuardedDisplay(make_display(display_kind, stats=lambda: _live_stats(meter)))
+    display = with_tracking(console, cfg, run.rundir.path)
+    evaluator = make_evaluator(cfg.runtime, run.task, wired.task)
     try:
         display.start(_run_info(cfg, run.rundir, wired, run.splits, state))
         parts = RunParts(

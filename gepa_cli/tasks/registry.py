@@ -41,6 +41,9 @@ BUILTIN_TASKS: dict[str, BuiltinFactory] = {
 }
 
 PYTHON_PREFIX = "python:"
+USER_MODULE_PREFIX = "gepa_cli_user_task_"
+"""The name of every module loaded from a `python:` file starts so (no other process can
+import it by that name; the Ray executor pickles such modules by value)."""
 _module_counter = itertools.count(1)
 
 
@@ -112,7 +115,7 @@ def _import_file(file_text: str, base_dir: Path) -> ModuleType:
         path = base_dir / path
     if not path.is_file():
         raise TaskConfigError(f"[task.type] no such file: {file_text} (looked for {path})")
-    module_name = f"gepa_cli_user_task_{next(_module_counter)}_{_identifier(path.stem)}"
+    module_name = f"{USER_MODULE_PREFIX}{next(_module_counter)}_{_identifier(path.stem)}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise TaskConfigError(f"[task.type] could not import {file_text}: not a Python file")

@@ -20,6 +20,13 @@ from pydantic import Field
 
 from gepa_cli.config.declaration import also_accepts
 from gepa_cli.config.duration import DURATION_PATTERN
+from gepa_cli.config.schema.integrations import (
+    EXECUTORS,
+    Executor,
+    MlflowSpec,
+    RaySpec,
+    TrackingSpec,
+)
 from gepa_cli.config.schema.models import (
     FREE,
     PROVIDERS,
@@ -32,6 +39,7 @@ from gepa_cli.config.schema.task import MODULE_NAME, DataSpec, SplitSpec, TaskSp
 
 __all__ = [
     "CANDIDATE_SELECTIONS",
+    "EXECUTORS",
     "FREE",
     "MODULE_NAME",
     "MODULE_SELECTIONS",
@@ -41,14 +49,17 @@ __all__ = [
     "DataSpec",
     "ExperimentConfig",
     "MergeSpec",
+    "MlflowSpec",
     "ModelSpec",
     "ModelsSpec",
     "OutputSpec",
     "Price",
+    "RaySpec",
     "RuntimeSpec",
     "SearchSpec",
     "SplitSpec",
     "TaskSpec",
+    "TrackingSpec",
     "default_runs_dir",
 ]
 
@@ -167,6 +178,16 @@ class RuntimeSpec:
     max_retries: Annotated[
         int, Field(ge=0, description="Retries on 429, 5xx, timeouts and empty replies.")
     ] = 6
+    executor: Annotated[
+        Executor,
+        Field(
+            description="Where example rollouts run: threads (this process) or ray (Ray "
+            "tasks; needs gepa-cli[ray]). The engine, budget, cache and checkpoint stay here."
+        ),
+    ] = "threads"
+    ray: Annotated[RaySpec, Field(description="The Ray executor's settings.")] = field(
+        default_factory=RaySpec
+    )
 
 
 @dataclass(frozen=True)
@@ -203,4 +224,7 @@ class ExperimentConfig:
     )
     output: Annotated[OutputSpec, Field(description="Where runs are written.")] = field(
         default_factory=OutputSpec
+    )
+    tracking: Annotated[TrackingSpec, Field(description="Experiment tracking (MLflow).")] = field(
+        default_factory=TrackingSpec
     )

@@ -202,3 +202,25 @@ def test_reflection_counters_survive_a_checkpoint() -> None:
     again = EngineState.from_json(state.to_json())
     assert again.reflection_summary() == state.reflection_summary()
     assert again.reflection_summary()["unusable"] == 1 and again.exhausted == {"abc:t0,t1"}
+
+
+# --- wiring from the config ----------------------------------------------------------------
+
+
+def test_the_paper_meta_prompt_and_retries_come_from_the_config(tmp_path) -> None:
+    from cli_harness import write_experiment
+
+    from gepa_cli.config import load_config
+    from gepa_cli.engine.reflection import PAPER_TEMPLATE, build_reflection_messages
+    from gepa_cli.run.runner import engine_settings, retry_temperature
+
+    config = write_experiment(tmp_path, "http://127.0.0.1:9/v1")
+    cfg = load_config(config, ["search.reflection_prompt=paper", "search.reflection_retries=4"])
+    settings = engine_settings(cfg)
+    assert settings.reflection_template == PAPER_TEMPLATE and settings.reflection_retries == 4
+    messages = build_reflection_messages("solve", "Solve it.", [], settings.reflection_template)
+    assert [m["role"] for m in messages] == ["user"]  # the paper's: one user message
+    assert retry_temperature(0.0) == 1.0 and retry_temperature(1.0) == 1.2
+    assert settings.reflection_retry_temperature == retry_temperature(
+        cfg.models.reflection.temperature
+    )

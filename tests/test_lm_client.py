@@ -90,6 +90,9 @@ def test_plain_answer_counts_tokens(sleeps: Sleeps) -> None:
         "output_tokens": 4,
         "errors": 0,
         "retries": 0,
+        "prompt_tokens_computed": 7,  # the stub reports no prompt-cache reuse
+        "prefill_ms": 0,
+        "decode_ms": 0,
     }
     assert lm.meter.total_tokens() == 11
     assert sleeps.values == []
@@ -385,6 +388,29 @@ def test_usage_meter_snapshot_restore_continues_counts() -> None:
         "output_tokens": 5,
         "errors": 0,
         "retries": 1,
+        "prompt_tokens_computed": 0,
+        "prefill_ms": 0,
+        "decode_ms": 0,
     }
     assert resumed.total_cached_calls() == 1
     assert resumed.total_calls() == 3
+
+
+def test_prompt_cache_reuse_and_server_timings_are_metered(sleeps: Sleeps) -> None:
+    def llama_like(body: dict) -> tuple[int, dict, dict]:
+        return 200, {}, {
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "billing"}}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 2, "total_tokens": 102,
+                      "prompt_tokens_details": {"cached_tokens": 70}},
+            "timings": {"prompt_n": 30, "prompt_ms": 250.4, "predicted_ms": 40.2, "cache_n": 70},
+        }  # fmt: skip
+
+    with StubServer(llama_like) as server:
+        lm = make_lm(server, sleeps)
+        completion = lm.complete(MESSAGES)
+    assert completion.cached_input_tokens == 70
+    usage = lm.meter.role_usage("task")
+    assert usage["input_tokens"] == 100 and usage["prompt_tokens_computed"] == 30
+    assert (usage["prefill_ms"], usage["decode_ms"]) == (250, 40)

@@ -23,6 +23,11 @@ class Completion:
     finish_reason: str | None = None
     latency_s: float = 0.0
     """Wall time of the request that produced it (0 for a cache replay)."""
+    cached_input_tokens: int = 0
+    """Prompt tokens the server reused from its prompt cache instead of computing."""
+    prefill_ms: int = 0
+    decode_ms: int = 0
+    """The server's own prompt-processing and generation times, where it reports them."""
 
 
 class LMError(RuntimeFailure):

@@ -20,6 +20,7 @@ counters continue where the interrupted run stopped.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import threading
@@ -27,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from gepa_cli.lm.base import Completion, Message
 from gepa_cli.lm.cache_db import (
@@ -44,6 +45,7 @@ EXCLUDED_PARAMS = frozenset(
     {"api_key", "base_url", "timeout", "request_timeout", "max_retries", "max_concurrency"}
 )
 """Parameters that never enter a cache key even if a caller passes them."""
+
 
 def key_for(
     model: str, messages: Sequence[Message], params: Mapping[str, Any], sample_index: int
@@ -142,6 +144,12 @@ class CacheableLM(Protocol):
     def cache_identity(self) -> dict[str, Any]: ...
 
 
+def with_temperature(lm: CacheableLM, temperature: float) -> CacheableLM:
+    """`lm` sampling at `temperature` if it can change it, else `lm` itself."""
+    change = getattr(lm, "with_temperature", None)
+    return lm if change is None else cast(CacheableLM, change(temperature))
+
+
 class CachedLM:
     """An LM that answers from a ResponseCache first and asks `inner` only on a miss."""
 
@@ -160,6 +168,12 @@ class CachedLM:
 
     def cache_identity(self) -> dict[str, Any]:
         return self.inner.cache_identity()
+
+    def with_temperature(self, temperature: float) -> CachedLM:
+        """The inner model at `temperature` behind the same cache and sample counters."""
+        hotter = copy.copy(self)  # shares the lock and the counters, so checkpoints see both
+        hotter.inner = with_temperature(self.inner, temperature)
+        return hotter
 
     def complete(self, messages: Sequence[Message]) -> Completion:
         """A cached reply (cached=True) if there is one, else the inner model's, then stored."""

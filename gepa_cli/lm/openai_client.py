@@ -12,11 +12,12 @@ The API key is handed to the openai client only: never logged, stored or shown.
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import openai
@@ -168,22 +169,23 @@ class OpenAIChatLM:
             "extra": dict(self.extra),
         }
 
+    def with_temperature(self, temperature: float) -> OpenAIChatLM:
+        """The same client (endpoint, limits, meter) sampling at `temperature`."""
+        hotter = copy.copy(self)
+        hotter.temperature = temperature
+        return hotter
+
     def complete(self, messages: Sequence[Message]) -> Completion:
         """Send `messages`, retrying transient failures; raise LMError when it fails for good."""
         if self._client is None:
             self.meter.add(self.role, errors=1)
             raise LMError(self._setup_error)
-        outcome = _Attempt()
+        outcome, started = _Attempt(), time.monotonic()
         for attempt in range(self.max_retries + 1):
             outcome = self._attempt(self._client, messages)
             if outcome.completion is not None:
-                completion = outcome.completion
-                self.meter.add(
-                    self.role,
-                    calls=1,
-                    input_tokens=completion.input_tokens,
-                    output_tokens=completion.output_tokens,
-                )
+                completion = replace(outcome.completion, latency_s=time.monotonic() - started)
+                self._count(completion)
                 return completion
             if not outcome.retryable:
                 self.meter.add(self.role, errors=1)
@@ -245,8 +247,21 @@ class OpenAIChatLM:
         if not text.strip():
             self.meter.add(self.role, input_tokens=input_tokens, output_tokens=output_tokens)
             return _Attempt(error=f"empty reply (finish_reason={finish_reason})", retryable=True)
-        completion = Completion(text, input_tokens, output_tokens, False, finish_reason)
+        cached, prefill_ms, decode_ms = server_accounting(response)
+        completion = Completion(
+            text, input_tokens, output_tokens, False, finish_reason,
+            cached_input_tokens=cached, prefill_ms=prefill_ms, decode_ms=decode_ms,
+        )  # fmt: skip
         return _Attempt(completion=completion)
+
+    def _count(self, completion: Completion) -> None:
+        """Add a paid completion to the meter: calls, tokens, and what the server computed."""
+        computed = max(0, completion.input_tokens - completion.cached_input_tokens)
+        self.meter.add(
+            self.role, calls=1, input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens, prompt_tokens_computed=computed,
+            prefill_ms=completion.prefill_ms, decode_ms=completion.decode_ms,
+        )  # fmt: skip
 
     def _status_failure(self, exc: openai.APIStatusError, secret: str) -> _Attempt:
         status = exc.status_code
@@ -260,6 +275,22 @@ class OpenAIChatLM:
         """Exponential backoff for the `retry`-th retry (0-based), jittered to 50-100 %."""
         delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * BACKOFF_FACTOR**retry)
         return delay * (0.5 + 0.5 * self._rng.random())
+
+
+def server_accounting(response: Any) -> tuple[int, int, int]:
+    """(cached prompt tokens, prefill ms, decode ms) where the server reports them:
+    `usage.prompt_tokens_details.cached_tokens` (OpenAI, llama.cpp) and llama.cpp's
+    `timings` (`prompt_ms`, `predicted_ms`)."""
+    details = getattr(getattr(response, "usage", None), "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    extra = getattr(response, "model_extra", None) or {}
+    timings = extra.get("timings") if isinstance(extra, dict) else None
+    timings = timings if isinstance(timings, dict) else {}
+
+    def whole(value: Any) -> int:
+        return int(value) if isinstance(value, int | float) and value >= 0 else 0
+
+    return whole(cached), whole(timings.get("prompt_ms")), whole(timings.get("predicted_ms"))
 
 
 def _retry_after_s(header: str | None) -> float | None:

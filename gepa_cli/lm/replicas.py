@@ -34,6 +34,10 @@ class ReplicaLM:
         endpoint = replicas_key([replica.cache_endpoint for replica in self.replicas])
         return {**self.replicas[0].cache_identity(), "endpoint": endpoint}
 
+    def with_temperature(self, temperature: float) -> ReplicaLM:
+        """The same replicas sampling at `temperature`."""
+        return ReplicaLM([replica.with_temperature(temperature) for replica in self.replicas])
+
     def complete(self, messages: Sequence[Message]) -> Completion:
         with self._lock:
             index = min(range(len(self.replicas)), key=lambda i: (self._busy[i], i))

@@ -19,8 +19,14 @@ USAGE_FIELDS: tuple[str, ...] = (
     "output_tokens",
     "errors",
     "retries",
+    "prompt_tokens_computed",
+    "prefill_ms",
+    "decode_ms",
 )
-"""The counters kept for every role, in snapshot order."""
+"""The counters kept for every role, in snapshot order. `prompt_tokens_computed` are the
+prompt tokens the server actually computed (sent minus those it reported as cached, e.g.
+llama.cpp's or OpenAI's `prompt_tokens_details.cached_tokens`); `prefill_ms` and
+`decode_ms` are the server's own timings where it reports them (llama.cpp does)."""
 
 
 class UsageMeter:

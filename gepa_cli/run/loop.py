@@ -134,6 +134,8 @@ class RunLoop:
         self.last_error = "unknown"
         self.fetch_mark = recorded_mark(extra)  # answers fetched up to here are counted
         self.clock = Clock(float(extra.get("elapsed_s", 0.0)))
+        wasted = extra.get("reflection_wasted_s", 0.0)
+        self.reflection_wasted_s = float(wasted) if isinstance(wasted, int | float) else 0.0
         self.watch = EvaluationWatch(parts.evaluator)
         worst = extra.get("worst_step_cost_usd")
         self.cost = CostBudget(
@@ -149,6 +151,8 @@ class RunLoop:
     def _emit(self, event: ev.Event) -> None:
         if isinstance(event, ev.ExampleFailed):
             self.last_error = event.error
+        if isinstance(event, ev.ReflectionAttempted) and event.outcome != "new":
+            self.reflection_wasted_s += event.seconds
         self.rundir.append_event(event)
         wins = None
         if isinstance(event, ev.FrontierChanged):  # win counts are not in the event
@@ -247,6 +251,7 @@ class RunLoop:
         extra = {
             "usage": self.parts.meter.snapshot(),
             "elapsed_s": round(self.clock.elapsed(), 3),
+            "reflection_wasted_s": round(self.reflection_wasted_s, 3),
             "cache_samples": self._cache_samples(),
             FINGERPRINT_KEY: dict(self.parts.fingerprint),
             "events_bytes": self.rundir.events_size(),
@@ -328,8 +333,18 @@ class RunLoop:
             "iterations": state.iteration,
             "errors": state.errors,
             "elapsed_s": round(self.clock.elapsed(), 3),
+            "reflections": {
+                **state.reflection_summary(),
+                "wasted_s": round(self.reflection_wasted_s, 3),
+            },
             "stopped_because": reason,
+            "unspent_metric_calls": self._unspent(),
         }
+
+    def _unspent(self) -> int | None:
+        """Metric calls left in the budget at the stop (None without a cap)."""
+        cap = self.cfg.budget.max_metric_calls
+        return None if cap is None else max(0, cap - self.engine.state.metric_calls)
 
     def _test_scores(self, seed: str, best: str) -> dict[str, Any]:
         test = self.splits.test or []

@@ -19,6 +19,7 @@ from typing import Any, cast
 from gepa_cli.config import ConfigError, ExperimentConfig, config_to_dict, load_config_dict
 from gepa_cli.display.guard import GuardedDisplay
 from gepa_cli.display.plain import ResumePoint, RunInfo, make_display
+from gepa_cli.engine.reflection import BUILTIN_TEMPLATES
 from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example
@@ -84,9 +85,10 @@ def load_task_and_data(cfg: ExperimentConfig) -> tuple[Task, Splits]:
     return task, Splits(read("train", data.train), read("val", data.val), test)
 
 
-def _reflection_template(path: Path | None) -> str | None:
-    if path is None:
-        return None
+def _reflection_template(prompt: str | Path | None) -> str | None:
+    if prompt is None or isinstance(prompt, str):
+        return BUILTIN_TEMPLATES[prompt or "default"]
+    path = prompt
     key = "search.reflection_prompt"
     try:
         text = read_regular_file(path, MAX_TEXT_BYTES).decode("utf-8")  # not /dev/zero
@@ -112,7 +114,15 @@ def engine_settings(cfg: ExperimentConfig) -> EngineSettings:
         merge_enabled=s.merge.enabled,
         merge_max_invocations=s.merge.max_invocations,
         parallel_proposals=s.parallel_proposals,
+        reflection_retries=s.reflection_retries,
+        reflection_retry_temperature=retry_temperature(cfg.models.reflection.temperature),
     )
+
+
+def retry_temperature(temperature: float) -> float:
+    """The reflection model's temperature for retries: hotter than its own (at least 1.0
+    from a cold model), capped at 1.2 so a small model stays coherent."""
+    return round(min(1.2, max(temperature, 0.7) + 0.3), 3)
 
 
 def check_budget_covers_seed(cfg: ExperimentConfig, val_size: int) -> None:

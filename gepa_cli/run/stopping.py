@@ -4,6 +4,7 @@ evaluations nearly all failed, or a model that keeps failing call after call).""
 
 from __future__ import annotations
 
+import copy
 import signal
 import threading
 import time
@@ -14,7 +15,7 @@ from typing import Any
 
 from gepa_cli.engine.types import Evaluator, Example, Prompts, Rollout
 from gepa_cli.lm.base import Completion, LMError, Message
-from gepa_cli.lm.cache import CacheableLM
+from gepa_cli.lm.cache import CacheableLM, with_temperature
 from gepa_cli.rundir.directory import STOP_FILE
 
 OUTAGE_MIN_EVALS = 3
@@ -142,6 +143,12 @@ class FailFastLM:
 
     def cache_identity(self) -> dict[str, Any]:
         return self.inner.cache_identity()
+
+    def with_temperature(self, temperature: float) -> FailFastLM:
+        """The inner model at `temperature` behind this same guard (one failure count)."""
+        hotter = copy.copy(self)
+        hotter.inner = with_temperature(self.inner, temperature)
+        return hotter
 
     def complete(self, messages: Sequence[Message]) -> Completion:
         if self.tripped:

@@ -43,7 +43,7 @@ class MlflowSpec:
         str | None,
         Field(
             description="The MLflow tracking URI (http(s)://..., sqlite:///file.db, a "
-            "folder); null: MLflow's default (MLFLOW_TRACKING_URI, else ./mlruns).",
+            "folder); null: MLflow's default (MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).",
         ),
     ] = None
     experiment: Annotated[

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from gepa_cli.display.live import Throughput, duration_text, preview_lines, sparkline
 from gepa_cli.display.plain import (
     NullDisplay,
     PlainDisplay,
@@ -21,7 +22,6 @@ from gepa_cli.display.plain import (
 )
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.state import Candidate, EngineState
-from gepa_cli.display.live import Throughput, duration_text, preview_lines, sparkline
 from gepa_cli.rundir.views import FrontierMember
 
 A, B, C, D = "aaaaaa111111", "bbbbbb222222", "cccccc333333", "dddddd444444"

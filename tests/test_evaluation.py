@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from gepa_cli.engine.types import Example, ModuleCall, Prompts
-from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.lm.base import LM, Message
 from gepa_cli.lm.scripted import ScriptedLM
+from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.tasks.base import Score, TaskOutput
 from gepa_cli.tasks.qa import QATask
 

@@ -9,8 +9,8 @@ from engine_fakes import ScriptedReflector
 
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.engine import GepaEngine
-from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.merge import find_merge, merge_prompts, stratified_subsample
+from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import Candidate, EngineState, candidate_id
 from gepa_cli.engine.types import Example, Prompts, Rollout
 

@@ -19,9 +19,9 @@ from cli_harness import IDEA, gepa, gold, is_task_request, write_experiment
 from openai_stub_server import StubServer
 from typer.testing import CliRunner
 
-from gepa_cli.run import loop as run_loop
 from gepa_cli.cli.app import app
 from gepa_cli.config import load_config
+from gepa_cli.run import loop as run_loop
 from gepa_cli.run.runner import start_run
 
 SCRIPT = "<script>alert(1)</script>"

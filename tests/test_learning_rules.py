@@ -224,3 +224,37 @@ def test_the_paper_meta_prompt_and_retries_come_from_the_config(tmp_path) -> Non
     assert settings.reflection_retry_temperature == retry_temperature(
         cfg.models.reflection.temperature
     )
+
+
+def test_a_run_retries_a_stubborn_reflection_hotter_through_the_cache(tmp_path, monkeypatch):
+    import json
+
+    from cli_harness import IDEA, SYSTEM_PROMPT, idea_responder, write_experiment
+    from openai_stub_server import StubServer
+
+    from gepa_cli.config import load_config
+    from gepa_cli.run.runner import start_run
+
+    temperatures: list[float] = []
+
+    def stubborn_when_cold(body: dict) -> str:
+        if body["messages"][0]["content"] == SYSTEM_PROMPT:
+            temperatures.append(body["temperature"])
+            if body["temperature"] < 1.0:  # the first request: the parent's text again
+                return "```\nLabel the item as alpha or beta.\n```"
+        return idea_responder(body)
+
+    monkeypatch.setenv("E2E_KEY", "sk-test")
+    with StubServer(stubborn_when_cold) as server:
+        config = write_experiment(tmp_path, server.base_url)
+        cfg = load_config(config, ["models.reflection.temperature=0.5"])
+        result = start_run(cfg, tmp_path, None, "none")
+    reflections = result.summary["reflections"]
+    assert temperatures[:2] == [0.5, 1.0]  # retried hotter (min(1.2, max(0.5, 0.7) + 0.3))
+    assert reflections["unchanged"] >= 1 and reflections["retries"] >= 1
+    assert reflections["new"] >= 1 and result.summary["best_val_score"] == 1.0
+    best = (result.run_dir / "best" / "label.txt").read_text()
+    assert IDEA in best
+    events = (result.run_dir / "events.jsonl").read_text().splitlines()
+    attempts = [json.loads(e) for e in events if '"ReflectionAttempted"' in e]
+    assert [(a["outcome"], a["attempt"]) for a in attempts[:2]] == [("unchanged", 0), ("new", 1)]

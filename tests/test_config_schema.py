@@ -71,7 +71,7 @@ def golden_dict(base: str) -> dict[str, Any]:
             "type": "qa",
             "data": {
                 "train": f"{base}/t.jsonl",
-                "val": {"path": f"{base}/v.jsonl", "offset": 0, "limit": 5},
+                "val": {"path": f"{base}/v.jsonl", "offset": 0, "limit": 5, "stride": 1},
                 "test": None,
             },
             "fields": {"input": "q"},

@@ -192,3 +192,16 @@ def test_real_gsm8k_shape_if_available() -> None:
     assert len(examples) == 5
     assert examples[0].id == "gsm8k-test-0"
     assert "solution" in examples[0].data
+
+
+def test_stride_spreads_a_split_over_a_sorted_file(tmp_path: Path) -> None:
+    path = tmp_path / "sorted.jsonl"
+    rows = [{"id": f"r{i}", "input": f"x{i}", "answer": f"label{i // 10}"} for i in range(30)]
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    train = load_split("train", path, {}, ("input",), offset=0, stride=10)
+    val = load_split("val", path, {}, ("input",), offset=1, limit=2, stride=10)
+    assert [ex.id for ex in train] == ["r0", "r10", "r20"]
+    assert [ex.id for ex in val] == ["r1", "r11"]
+    assert {ex.data["answer"] for ex in train} == {"label0", "label1", "label2"}
+    with pytest.raises(DataError, match="stride of split 'train' must be >= 1"):
+        load_split("train", path, {}, ("input",), stride=0)

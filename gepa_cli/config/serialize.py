@@ -28,7 +28,7 @@ def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
 
 
 def _split(split: SplitSpec) -> str | dict[str, Any]:
-    if split.offset == 0 and split.limit is None:
+    if split.offset == 0 and split.limit is None and split.stride == 1:
         return str(split.path)
     return _section(split)
 

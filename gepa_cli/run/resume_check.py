@@ -72,6 +72,7 @@ def _split_fingerprint(split: SplitSpec) -> dict[str, Any]:
         "sha256": file_sha256(split.path),
         "offset": split.offset,
         "limit": split.limit,
+        "stride": split.stride,
     }
 
 
@@ -102,7 +103,7 @@ def _split_change(name: str, old: Mapping[str, Any] | None, new: Mapping[str, An
         return f"task.data.{name} (removed)"
     if old.get("sha256") != new.get("sha256"):
         return f"task.data.{name} (the content of {new.get('path')} changed)"
-    return f"task.data.{name} (offset/limit)"
+    return f"task.data.{name} (offset/limit/stride)"
 
 
 def _data_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -113,6 +114,7 @@ def _data_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
             before is not None
             and after is not None
             and all(before.get(k) == after.get(k) for k in ("sha256", "offset", "limit"))
+            and before.get("stride", 1) == after.get("stride", 1)
         )
         if not same:
             changes.append(_split_change(name, before, after))

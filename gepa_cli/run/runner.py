@@ -79,7 +79,8 @@ def load_task_and_data(cfg: ExperimentConfig) -> tuple[Task, Splits]:
 
     def read(name: str, spec: Any) -> list[Example]:
         fields = cfg.task.fields
-        return load_split(name, spec.path, fields, needed, spec.offset, spec.limit, check=check)
+        rows = (spec.offset, spec.limit, spec.stride)
+        return load_split(name, spec.path, fields, needed, *rows, check=check)
 
     test = read("test", data.test) if data.test is not None else None
     return task, Splits(read("train", data.train), read("val", data.val), test)

@@ -29,15 +29,17 @@ def load_split(
     required_fields: Sequence[str],
     offset: int = 0,
     limit: int | None = None,
+    stride: int = 1,
     check: Callable[[Example], str | None] | None = None,
 ) -> list[Example]:
     """Read one split: every non-blank line of `path` is a JSON object, one Example each.
 
     `fields` maps the task's field names to the dataset's; `Example.data` holds every
-    dataset field plus the task's names mapped in. `offset` and `limit` select rows
-    after reading; duplicate ids are only an error among the selected rows. `check`, when
-    given (the task's `check_example`), vets each selected example: a message it returns
-    becomes a DataError naming the file and line.
+    dataset field plus the task's names mapped in. `offset`, `stride` (every stride-th
+    row from offset on) and `limit` (rows taken) select rows after reading; duplicate ids
+    are only an error among the selected rows. `check`, when given (the task's
+    `check_example`), vets each selected example: a message it returns becomes a
+    DataError naming the file and line.
     """
     if offset < 0:
         raise DataError(f"{path}: offset of split '{name}' must be >= 0, got {offset}")
@@ -45,9 +47,11 @@ def load_split(
         raise DataError(f"{path}: limit of split '{name}' must be >= 0, got {limit}")
     rows = list(_read_rows(path))
     examples = [_to_example(name, path, line, row, fields, required_fields) for line, row in rows]
-    end = None if limit is None else offset + limit
-    selected = examples[offset:end]
-    selected_lines = [line for line, _ in rows[offset:end]]
+    if stride < 1:
+        raise DataError(f"{path}: stride of split '{name}' must be >= 1, got {stride}")
+    picked = range(len(examples))[offset::stride][:limit]
+    selected = [examples[i] for i in picked]
+    selected_lines = [rows[i][0] for i in picked]
     if not selected:
         raise DataError(_empty_message(name, path, len(examples), offset, limit))
     _check_unique_ids(path, selected, selected_lines)

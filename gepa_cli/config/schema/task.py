@@ -44,6 +44,14 @@ class SplitSpec:
     limit: Annotated[
         int | None, Field(ge=1, description="At most this many rows after offset; null: the rest.")
     ] = None
+    stride: Annotated[
+        int,
+        Field(
+            ge=1,
+            description="Every stride-th row from offset on (1: every row), so that a split "
+            "spreads over a file sorted by label; limit counts the rows taken.",
+        ),
+    ] = 1
 
 
 @dataclass(frozen=True)

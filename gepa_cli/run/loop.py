@@ -36,6 +36,7 @@ from gepa_cli.report import write_report
 from gepa_cli.run.concurrency import thread_map
 from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.run.models import ModelSet
+from gepa_cli.run.phase_clock import PhaseClock, PhasedEvaluator, PhasedLM
 from gepa_cli.run.resume_check import FINGERPRINT_KEY
 from gepa_cli.run.spend import FETCH_SEQ_KEY, keep_usage, recorded_mark
 from gepa_cli.run.stopping import (
@@ -136,7 +137,10 @@ class RunLoop:
         self.clock = Clock(float(extra.get("elapsed_s", 0.0)))
         wasted = extra.get("reflection_wasted_s", 0.0)
         self.reflection_wasted_s = float(wasted) if isinstance(wasted, int | float) else 0.0
-        self.watch = EvaluationWatch(parts.evaluator)
+        self.phases = PhaseClock(extra.get("phase_s"))
+        self.watch = EvaluationWatch(
+            PhasedEvaluator(parts.evaluator, self.phases, parts.splits.val)
+        )
         worst = extra.get("worst_step_cost_usd")
         self.cost = CostBudget(
             parts.cfg.models, parts.meter, parts.cfg.budget.max_cost_usd,
@@ -144,7 +148,8 @@ class RunLoop:
         )  # fmt: skip
         self.engine = GepaEngine(
             parts.settings, list(parts.cfg.task.prompts), parts.splits.train,
-            parts.splits.val, self.watch, parts.models.reflection, emit=self._emit,
+            parts.splits.val, self.watch, PhasedLM(parts.models.reflection, self.phases),
+            emit=self._emit,
             state=state, map_fn=thread_map,
         )  # fmt: skip
 
@@ -184,7 +189,8 @@ class RunLoop:
         if self.engine.seeded:
             return
         self._begin_step()
-        self.engine.score_seed(self.cfg.task.prompts)
+        with self.phases.marking("seed"):
+            self.engine.score_seed(self.cfg.task.prompts)
         self.cost.end_step()
         self._commit_or_fail("while scoring the seed")
 
@@ -252,6 +258,7 @@ class RunLoop:
             "usage": self.parts.meter.snapshot(),
             "elapsed_s": round(self.clock.elapsed(), 3),
             "reflection_wasted_s": round(self.reflection_wasted_s, 3),
+            "phase_s": self.phases.seconds(),
             "cache_samples": self._cache_samples(),
             FINGERPRINT_KEY: dict(self.parts.fingerprint),
             "events_bytes": self.rundir.events_size(),
@@ -337,6 +344,7 @@ class RunLoop:
                 **state.reflection_summary(),
                 "wasted_s": round(self.reflection_wasted_s, 3),
             },
+            "phase_s": self.phases.seconds(),
             "stopped_because": reason,
             "unspent_metric_calls": self._unspent(),
         }
@@ -348,6 +356,10 @@ class RunLoop:
 
     def _test_scores(self, seed: str, best: str) -> dict[str, Any]:
         test = self.splits.test or []
+        with self.phases.timing("test"):
+            return self._test_means(seed, best, test)
+
+    def _test_means(self, seed: str, best: str, test: list[Example]) -> dict[str, Any]:
         seed_mean = self._mean_on(self.engine.state.candidate(seed).prompts, test)
         best_mean = (
             seed_mean

@@ -149,7 +149,7 @@ def _extra_ok(key: str, value: Any) -> bool:
 
 def checked_extra(extra: Mapping[str, Any], checkpoint: Path) -> dict[str, Any]:
     """The checkpoint's extra fields, refused (RunDirError) if one has the wrong shape."""
-    keys = ("usage", "cache_samples", "elapsed_s", "events_bytes", "cache_fetch_seq")
+    keys = ("usage", "cache_samples", "elapsed_s", "events_bytes", "cache_fetch_seq", "phase_s")
     for key in (*keys, FINGERPRINT_KEY):
         value = extra.get(key)
         if value is not None and not _extra_ok(key, value):

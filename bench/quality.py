@@ -65,25 +65,37 @@ CELLS = {
     "current_best": ("search.candidate_selection=current_best",),
     "merge": ("search.merge.enabled=true", "search.merge.max_invocations=3"),
     "paper_prompt": ("search.reflection_prompt=paper",),
+    "reflect_t0": ("models.reflection.temperature=0",),
+    "reflect_t1": ("models.reflection.temperature=1.0",),
 }
+"""Cells: the default (Pareto selection, the default meta-prompt, reflection at 0.7), and one
+change each: `current_best` selection, merge on, the paper's meta-prompt, and the reflection
+model at temperature 0 and 1.0 (for the fruitless-reflection rate at both ends)."""
 COMMON = ("models.reflection.temperature=0.7", "runtime.max_concurrency=2")
 REFERENCE_TASK = "banking77"
 """The task also run through the reference library (bench/quality_reference.py)."""
 
 
 def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, int]]:
-    """Every run in priority order."""
+    """Every run in priority order: each task's default cell on the first seed; then every
+    cell of the cheapest fast task (the one also run through the reference) on every seed;
+    then the other fast tasks' cells; then the slow tasks' defaults on the other seeds, and
+    their ablations last."""
     tasks = [t for t in TASKS if only is None or t.name in only]
-    order: list[tuple[TaskPlan, str, int]] = []
+    fast = sorted((t for t in tasks if t.fast), key=lambda t: t.name != REFERENCE_TASK)
+    slow = [t for t in tasks if not t.fast]
     first, rest = seeds[0], seeds[1:]
-    order += [(t, "default", first) for t in tasks]
-    order += [(t, "reference", first) for t in tasks if t.name == REFERENCE_TASK]
-    order += [(t, c, first) for c in CELLS if c != "default" for t in tasks if t.fast]
-    order += [(t, c, s) for s in rest for t in tasks if t.fast for c in CELLS]
-    order += [(t, "reference", s) for s in rest for t in tasks if t.name == REFERENCE_TASK]
-    order += [(t, c, first) for c in CELLS if c != "default" for t in tasks if not t.fast]
-    order += [(t, c, s) for s in rest for t in tasks if not t.fast for c in CELLS]
-    return order
+    order: list[tuple[TaskPlan, str, int]] = [(t, "default", first) for t in tasks]
+    for t in fast:
+        for s in seeds:
+            cells = ["reference", *CELLS] if t.name == REFERENCE_TASK else list(CELLS)
+            order += [(t, c, s) for c in cells]
+    order += [(t, "default", s) for s in rest for t in slow]
+    order += [(t, c, s) for s in seeds for t in slow for c in CELLS if c != "default"]
+    unique: dict[tuple[str, str, int], tuple[TaskPlan, str, int]] = {}
+    for task, cell, seed in order:
+        unique.setdefault((task.name, cell, seed), (task, cell, seed))
+    return list(unique.values())
 
 
 def run_dir(task: TaskPlan, cell: str, seed: int) -> Path:

@@ -1,0 +1,101 @@
+"""Deciding, while a reply streams in, that the rest of it is not worth generating.
+
+Two cuts, both for replies whose useful part is known to be over:
+- **fence**: the reply opened a fenced block holding the instruction, closed it, and then
+  went on for a while without opening another one. What follows is commentary that the
+  instruction extraction throws away (it keeps the text between the first and the last
+  fence), so the cut waits `FENCE_GRACE_CHARS` for a further fence before stopping. Only
+  the first block counts: a reply with several blocks is left to run.
+- **runaway**: the tail of the reply is one short unit repeated over and over (a line, a
+  list item, a quoted label; units with no letter or digit, like a rule of dashes, do not
+  count), the loop a small model falls into. The reply is trimmed to the text before the
+  loop plus one copy of the unit.
+"""
+
+from __future__ import annotations
+
+import re
+
+FENCE_GRACE_CHARS = 160
+"""Characters after a closing fence to wait for another fence before cutting."""
+FENCE_MIN_CHARS = 40
+"""A shorter fenced block is an example output, not the instruction: no cut."""
+RUNAWAY_REPEATS = 8
+"""Consecutive copies of one unit that make a runaway."""
+RUNAWAY_UNIT_CHARS = (2, 120)
+"""The shortest and longest repeated unit looked for."""
+RUNAWAY_MIN_CHARS = 64
+"""The shortest run of copies that counts (8 copies of a 2-character unit do not)."""
+_CHECK_EVERY = 24
+"""Characters between two runaway checks (each check looks at the tail only)."""
+
+_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
+
+
+class ReplyCut:
+    """Feed it the streamed text; it says when to stop and what text to keep."""
+
+    def __init__(self, fence: bool = True, runaway: bool = True) -> None:
+        self.fence = fence
+        self.runaway = runaway
+        self.text = ""
+        self.reason: str | None = None
+        self._checked_at = 0
+
+    def feed(self, delta: str) -> bool:
+        """Add the next piece of the reply; True once the rest should not be generated."""
+        if self.reason is not None:
+            return True
+        self.text += delta
+        if self.fence and fence_is_over(self.text):
+            self.reason = "fence"
+        elif self.runaway and len(self.text) - self._checked_at >= _CHECK_EVERY:
+            self._checked_at = len(self.text)
+            start = runaway_start(self.text)
+            if start is not None:
+                self.text = self.text[:start]
+                self.reason = "runaway"
+        return self.reason is not None
+
+
+def fence_is_over(text: str) -> bool:
+    """True when a fenced block holding the reply's instruction was opened and closed and
+    `FENCE_GRACE_CHARS` more characters followed without another fence line.
+
+    The block must be what `extract_instruction` would take from the text so far: at least
+    `FENCE_MIN_CHARS` long and not dwarfed by the text around it (a small model sometimes
+    fences only an example output and writes the instruction around it; that is not cut).
+    """
+    fences = list(_FENCE_LINE.finditer(text))
+    if len(fences) != 2:
+        return False
+    opening, closing = fences
+    line_end = text.find("\n", closing.end())
+    if line_end < 0 or len(text) - line_end <= FENCE_GRACE_CHARS:
+        return False
+    start = text.find("\n", opening.start()) + 1
+    block = text[start : closing.start()].strip()
+    outside = (text[: opening.start()] + text[line_end:]).strip()
+    return len(block) >= FENCE_MIN_CHARS and len(block) * 4 >= len(outside)
+
+
+def runaway_start(text: str) -> int | None:
+    """Where the runaway of `text` begins after its first copy, or None if the tail is not
+    `RUNAWAY_REPEATS` copies of one unit."""
+    shortest, longest = RUNAWAY_UNIT_CHARS
+    for size in range(shortest, longest + 1):
+        if size * RUNAWAY_REPEATS > len(text):
+            return None
+        unit = text[-size:]
+        if not any(ch.isalnum() for ch in unit) or size * RUNAWAY_REPEATS < RUNAWAY_MIN_CHARS:
+            continue  # rules of dashes, short stutters: not worth a cut
+        copies = 1
+        while copies < RUNAWAY_REPEATS and text.endswith(unit, 0, len(text) - copies * size):
+            copies += 1
+        if copies < RUNAWAY_REPEATS:
+            continue
+        start = len(text) - copies * size
+        while start >= size and text[start - size : start] == unit:
+            start -= size
+        return start + size
+    return None

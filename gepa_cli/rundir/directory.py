@@ -104,6 +104,8 @@ class RunDir:
         self.path = path
         self._event_lock = threading.Lock()
         self._candidates_written: int | None = None
+        self._views: dict[Path, str] = {}
+        """The text of each derived view as this object last wrote it (see `_write_view`)."""
 
     # --- creating and opening ---------------------------------------------------------
 
@@ -268,9 +270,9 @@ class RunDir:
     def save_views(self, state: EngineState, val_ids: list[str]) -> None:
         """Write candidates.jsonl, score_matrix.csv, frontier.json and best/<module>.txt."""
         self._sync_candidates(state)
-        write_atomic(self.file(SCORE_MATRIX_FILE), score_matrix_csv(state, val_ids), durable=False)
+        self._write_view(self.file(SCORE_MATRIX_FILE), score_matrix_csv(state, val_ids))
         frontier = frontier_data(state, val_ids)
-        write_atomic(self.file(FRONTIER_FILE), json.dumps(frontier, indent=2) + "\n", durable=False)
+        self._write_view(self.file(FRONTIER_FILE), json.dumps(frontier, indent=2) + "\n")
         if state.candidates:
             self._write_best(state.candidate(state.best_id()).prompts)
 
@@ -317,10 +319,18 @@ class RunDir:
             f"{safe_file_stem(module, 'module')}.txt": text for module, text in prompts.items()
         }
         for name, text in wanted.items():
-            write_atomic(self.best_dir / name, text, durable=False)
+            self._write_view(self.best_dir / name, text)
         for stale in self.best_dir.glob("*.txt"):
             if stale.name not in wanted:
                 stale.unlink()
+
+    def _write_view(self, path: Path, text: str) -> None:
+        """Write a derived view unless it already holds `text` (most iterations change no
+        view, and a rename over a file costs about a millisecond on ext4)."""
+        if self._views.get(path) == text and path.exists():
+            return
+        write_atomic(path, text, durable=False)
+        self._views[path] = text
 
     # --- summary and loading ------------------------------------------------------------
 

@@ -143,46 +143,102 @@ def _task_table(task: str, cells: Sequence[str], results: Sequence[RunResult]) -
     return f"### {task}\n\n{HEADER}\n" + "\n".join(rows) + "\n"
 
 
-def _headline(results: Sequence[RunResult], tasks: Sequence[str]) -> list[str]:
-    lines = []
+CELL_TEMPERATURE = {"reflect_t0": 0.0, "reflect_t1": 1.0}
+"""Reflection temperature of a cell (every other cell runs at `DEFAULT_TEMPERATURE`)."""
+DEFAULT_TEMPERATURE = 0.7
+COMPARISONS = (
+    ("current_best", "Pareto (default) vs current_best"),
+    ("merge", "merge off (default) vs on"),
+    ("paper_prompt", "default vs paper meta-prompt"),
+)
+
+
+def _mean_best(results: Sequence[RunResult], task: str, cell: str) -> float | None:
+    tests = [r.test_best for r in results if r.task == task and r.cell == cell]
+    values = [t for t in tests if t is not None]
+    return mean(values) if values else None
+
+
+def _gained_line(results: Sequence[RunResult], tasks: Sequence[str]) -> str:
     default = [r for r in results if r.cell == "default" and r.test_best is not None]
     by_task = {t: [r for r in default if r.task == t] for t in tasks}
     gained = [
-        t for t, rs in by_task.items() if rs and mean(r.test_best - r.test_seed for r in rs) > 0
+        t
+        for t, rs in by_task.items()
+        if rs and mean((r.test_best or 0.0) - (r.test_seed or 0.0) for r in rs) > 0
     ]
     measured = [t for t, rs in by_task.items() if rs]
-    lines.append(
+    return (
         f"- best test > seed test (default cell, mean over seeds): "
         f"{len(gained)} of {len(measured)} tasks measured ({', '.join(gained) or 'none'})"
     )
-    pairs = []
-    for t in tasks:
-        p = [
-            r.test_best
-            for r in results
-            if r.task == t and r.cell == "default" and r.test_best is not None
+
+
+def _comparison_lines(results: Sequence[RunResult], tasks: Sequence[str]) -> list[str]:
+    lines = []
+    for cell, label in COMPARISONS:
+        pairs = [
+            (a, b)
+            for t in tasks
+            if (a := _mean_best(results, t, "default")) is not None
+            and (b := _mean_best(results, t, cell)) is not None
         ]
-        c = [
-            r.test_best
+        if pairs:
+            lines.append(
+                f"- {label}, mean best test over the {len(pairs)} task(s) with both: "
+                f"{mean(a for a, _ in pairs):.3f} vs {mean(b for _, b in pairs):.3f}"
+            )
+    return lines
+
+
+def _fruitless_lines(results: Sequence[RunResult]) -> list[str]:
+    lines = []
+    for temperature in sorted({*CELL_TEMPERATURE.values(), DEFAULT_TEMPERATURE}):
+        runs = [
+            r
             for r in results
-            if r.task == t and r.cell == "current_best" and r.test_best is not None
+            if r.cell != REFERENCE_CELL
+            and CELL_TEMPERATURE.get(r.cell, DEFAULT_TEMPERATURE) == temperature
         ]
-        if p and c:
-            pairs.append((mean(p), mean(c)))
-    if pairs:
-        lines.append(
-            f"- Pareto vs current_best, mean best test over the {len(pairs)} tasks with both: "
-            f"{mean(p for p, _ in pairs):.3f} vs {mean(c for _, c in pairs):.3f}"
+        calls = sum(r.reflections.get("calls", 0) for r in runs)
+        if not calls:
+            continue
+        fruitless = sum(
+            r.reflections.get("unchanged", 0) + r.reflections.get("unusable", 0) for r in runs
         )
-    calls = sum(r.reflections.get("calls", 0) for r in results)
-    fruitless = sum(
-        r.reflections.get("unchanged", 0) + r.reflections.get("unusable", 0) for r in results
-    )
-    if calls:
         lines.append(
-            f"- unchanged + unusable: {fruitless:.0f} of {calls:.0f} reflection calls "
-            f"({fruitless / calls:.0%}), all runs, reflection temperature 0.7"
+            f"- unchanged + unusable at reflection temperature {temperature:g}: "
+            f"{fruitless:.0f} of {calls:.0f} reflection calls ({fruitless / calls:.0%}), "
+            f"{len(runs)} run(s)"
         )
+    return lines
+
+
+def _gain_per_call_lines(results: Sequence[RunResult]) -> list[str]:
+    """Test gain per metric call spent: the default cell against the reference library."""
+    lines = []
+    for task in sorted({r.task for r in results if r.cell == REFERENCE_CELL}):
+        rates = {}
+        for cell in ("default", REFERENCE_CELL):
+            runs = [
+                r
+                for r in results
+                if r.task == task and r.cell == cell and r.test_best is not None and r.metric_calls
+            ]
+            if runs:
+                gains = [
+                    ((r.test_best or 0.0) - (r.test_seed or 0.0)) / r.metric_calls for r in runs
+                ]
+                rates[cell] = mean(gains) * 100
+        if len(rates) == 2:
+            lines.append(
+                f"- {task}: test gain per 100 metric calls, gepa-cli default "
+                f"{rates['default']:.3f} vs reference {rates[REFERENCE_CELL]:.3f}"
+            )
+    return lines
+
+
+def _stalled_line(results: Sequence[RunResult]) -> str:
     stalled = [
         r
         for r in results
@@ -191,8 +247,17 @@ def _headline(results: Sequence[RunResult], tasks: Sequence[str]) -> list[str]:
         and r.max_metric_calls
         and r.unspent > 0.1 * r.max_metric_calls
     ]
-    lines.append(f"- runs stopped `stalled` with > 10% of the budget unspent: {len(stalled)}")
-    return lines
+    return f"- runs stopped `stalled` with > 10% of the budget unspent: {len(stalled)}"
+
+
+def _headline(results: Sequence[RunResult], tasks: Sequence[str]) -> list[str]:
+    return [
+        _gained_line(results, tasks),
+        *_comparison_lines(results, tasks),
+        *_fruitless_lines(results),
+        *_gain_per_call_lines(results),
+        _stalled_line(results),
+    ]
 
 
 def render(

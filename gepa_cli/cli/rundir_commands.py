@@ -79,7 +79,7 @@ def report_command(
 
 def eval_command(
     target: Annotated[Path, typer.Argument(help="A run directory, or a config (its seed).")],
-    split: Annotated[str, typer.Option(help="train | val | test")] = "test",
+    split: Annotated[str, typer.Option(help="train | val | test | select")] = "test",
     candidate: Annotated[
         str, typer.Option(help="seed, best, or a candidate id (or prefix) of the run.")
     ] = "best",

@@ -70,6 +70,7 @@ def _data(section: Section, base_dir: Path) -> DataSpec:
         "train": lambda data, _: _split(data, "train", base_dir),
         "val": lambda data, _: _split(data, "val", base_dir),
         "test": lambda data, _: _split(data, "test", base_dir) if data.has("test") else None,
+        "select": lambda data, _: _split(data, "select", base_dir) if data.has("select") else None,
     }
     return build_section(section, DataSpec, readers)
 

@@ -318,6 +318,15 @@ def summary_rows(summary: Mapping[str, Any], stats: Mapping[str, int]) -> list[t
     test = summary.get("test")
     if isinstance(test, Mapping) and "best" in test:
         rows.append(("test", f"{test['seed']:.3f} -> {test['best']:.3f} (n={test.get('n')})"))
+    select = summary.get("select")
+    if isinstance(select, Mapping) and isinstance(select.get("val_select_gap"), int | float):
+        rows.append(
+            (
+                "final (on select)",
+                f"{select.get('candidate')} select {select.get('select_score', 0):.3f}, "
+                f"val-vs-select gap {select['val_select_gap']:+.3f}",
+            )
+        )
     for key in ("candidates", "iterations", "metric_calls", "lm_calls", "tokens"):
         if isinstance(summary.get(key), int):
             rows.append((key.replace("_", " "), f"{summary[key]:,}"))

@@ -43,7 +43,7 @@ class GepaEngine:
         self.modules = tuple(modules)
         self.val = list(val)
         self.evaluator = evaluator
-        budget = MetricBudget(settings.max_metric_calls)
+        budget = MetricBudget(settings.max_metric_calls, settings.rollouts_per_example)
         self.ledger = Ledger(state or EngineState(), budget, self.val, emit)
         self.mutation = ReflectiveMutation(
             settings, self.ledger, self.modules, train, evaluator, reflector, map_fn,
@@ -76,10 +76,12 @@ class GepaEngine:
         """Score the seed candidate on all of val (once per run)."""
         if self.seeded:
             return
-        if not self.budget.fits(0, len(self.val)):
+        if not self.budget.fits(0, self.budget.calls(len(self.val))):
+            n = self.settings.rollouts_per_example
             raise ValueError(
                 f"budget.max_metric_calls={self.settings.max_metric_calls} cannot even score "
                 f"the seed on the {len(self.val)} val examples"
+                + (f" x {n} rollouts" if n > 1 else "")
             )
         seed = Candidate(candidate_id(prompts), dict(prompts), (), "seed", 0, 0)
         rollouts = self.evaluator.evaluate(seed.prompts, self.val)
@@ -112,7 +114,7 @@ class GepaEngine:
     def next_iteration_fits(self) -> bool:
         """True if the next iteration's worst case fits in the metric-call budget."""
         proposals = self.mutation.plan_within_budget(self.state.iteration + 1)
-        bound = max(self.mutation.cost_bound(proposals), len(self.val))
+        bound = max(self.mutation.cost_bound(proposals), self.budget.calls(len(self.val)))
         return self.budget.fits(self.state.metric_calls, bound)
 
     # --- one iteration ------------------------------------------------------------

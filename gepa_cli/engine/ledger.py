@@ -33,8 +33,9 @@ class Ledger:
         self.emit = emit
 
     def charge(self, cid: str, examples: Sequence[Example], rollouts: Sequence[Rollout]) -> None:
-        """Count the metric calls of fresh evaluations and report failed examples."""
-        self.state.metric_calls += len(examples)
+        """Count the metric calls of fresh evaluations (each example's rollouts) and
+        report failed examples."""
+        self.state.metric_calls += self.budget.calls(len(examples))
         for rollout in rollouts:
             if rollout.error is not None:
                 self.state.errors += 1

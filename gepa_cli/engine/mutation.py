@@ -131,8 +131,10 @@ class ReflectiveMutation:
         missing -= {
             (cid, eid) for cid, rows in self.ledger.state.train_rollouts.items() for eid in rows
         }
-        val = len(self.ledger.val)
-        return len(missing) + sum(iteration_cost_bound(0, len(p.batch), val) for p in proposals)
+        val, n = len(self.ledger.val), self.ledger.budget.rollouts_per_example
+        return n * len(missing) + sum(
+            iteration_cost_bound(0, len(p.batch), val, n) for p in proposals
+        )
 
     def run(self, proposals: list[Proposal]) -> None:
         e = self.ledger

@@ -21,6 +21,8 @@ class EngineSettings:
     skip_perfect: bool = True
     perfect_score: float = 1.0
     max_metric_calls: int | None = None
+    rollouts_per_example: int = 1
+    """Rollouts per (candidate, example) evaluation; each one is a metric call."""
     reflection_template: str | None = None
     merge_enabled: bool = False
     merge_max_invocations: int = 5

@@ -16,6 +16,11 @@ concurrently, which caller gets which index is a race; this is harmless as long
 as identical requests are interchangeable (same request, either answer). Across
 a resume, save `CachedLM.snapshot()` in the checkpoint and `restore` it so the
 counters continue where the interrupted run stopped.
+
+Rollout index (`search.rollouts_per_example`): `CachedLM.for_rollout(i)` is a view
+whose keys also carry `i`, so the i-th rollout of an example is stored apart from the
+others even when its requests are identical. Rollout 0 is the plain `CachedLM`: its
+keys are exactly those of a run without repeated rollouts, so existing caches stay valid.
 """
 
 from __future__ import annotations
@@ -48,15 +53,22 @@ EXCLUDED_PARAMS = frozenset(
 
 
 def key_for(
-    model: str, messages: Sequence[Message], params: Mapping[str, Any], sample_index: int
+    model: str,
+    messages: Sequence[Message],
+    params: Mapping[str, Any],
+    sample_index: int,
+    rollout: int = 0,
 ) -> str:
-    """The cache key: sha256 of the canonical JSON (sorted keys) of the request."""
-    request = {
+    """The cache key: sha256 of the canonical JSON (sorted keys) of the request. A
+    `rollout` other than 0 enters the key; rollout 0 leaves it as it always was."""
+    request: dict[str, Any] = {
         "model": model,
         "messages": [dict(m) for m in messages],
         "params": {k: v for k, v in params.items() if k not in EXCLUDED_PARAMS},
         "sample_index": sample_index,
     }
+    if rollout:
+        request["rollout"] = rollout
     canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -165,6 +177,8 @@ class CachedLM:
         self.role = inner.role
         self._lock = threading.Lock()
         self._sample_counts: dict[str, int] = {}
+        self.rollout = 0
+        """The rollout index this view's keys carry (see `for_rollout`)."""
 
     def cache_identity(self) -> dict[str, Any]:
         return self.inner.cache_identity()
@@ -175,12 +189,20 @@ class CachedLM:
         hotter.inner = with_temperature(self.inner, temperature)
         return hotter
 
+    def for_rollout(self, index: int) -> CachedLM:
+        """This model behind the same cache and sample counters, keying its requests by
+        rollout `index` (0: the keys of this model itself)."""
+        view = copy.copy(self)  # shares the lock and the counters, so checkpoints see it
+        view.rollout = index
+        return view
+
     def complete(self, messages: Sequence[Message]) -> Completion:
         """A cached reply (cached=True) if there is one, else the inner model's, then stored."""
         params = self.inner.cache_identity()
         model = str(params.get("model", self.inner.name))
-        sample_index = self._next_sample_index(key_for(model, messages, params, 0))
-        key = key_for(model, messages, params, sample_index)
+        base = key_for(model, messages, params, 0, self.rollout)
+        sample_index = self._next_sample_index(base)
+        key = key_for(model, messages, params, sample_index, self.rollout)
         hit = self.cache.get(key)
         if hit is not None:
             self.meter.add(self.role, cached_calls=1)

@@ -28,6 +28,7 @@ from gepa_cli.report.values import (
     ReportData,
     RoleUsage,
     ScoreMatrix,
+    SelectScores,
     TestScores,
 )
 from gepa_cli.rundir import directory as rd
@@ -234,7 +235,21 @@ def _usage(raw: Mapping[str, Any]) -> tuple[RoleUsage, ...]:
 def _test_scores(raw: Any) -> TestScores | None:
     if not isinstance(raw, dict):
         return None
-    return TestScores(as_float(raw.get("seed")), as_float(raw.get("best")), as_int(raw.get("n")))
+    return TestScores(
+        as_float(raw.get("seed")), as_float(raw.get("best")), as_int(raw.get("n")),
+        as_float(raw.get("best_by_val")),
+    )  # fmt: skip
+
+
+def _select_scores(raw: Any) -> SelectScores | None:
+    if not isinstance(raw, dict):
+        return None
+    return SelectScores(
+        as_text(raw.get("candidate")), as_float(raw.get("select_score")),
+        as_float(raw.get("val_score")), as_text(raw.get("best_val_candidate")),
+        as_float(raw.get("best_val_score")), as_float(raw.get("best_val_select_score")),
+        as_float(raw.get("val_select_gap")), as_int(raw.get("n")),
+    )  # fmt: skip
 
 
 # --- the whole run -----------------------------------------------------------------------
@@ -322,6 +337,7 @@ def _headline(
         best_val_score=_score_of(summary.get("best_val_score"), by_id.get(best_id or "")),
         seed_val_score=_score_of(summary.get("seed_val_score"), by_id.get(seed_id or "")),
         test=_test_scores(summary.get("test")),
+        select=_select_scores(summary.get("select")),
         metric_calls=calls if calls is not None else max(event_calls, default=None),
         max_metric_calls=as_int(summary.get("max_metric_calls")),
         iterations=as_int(summary.get("iterations")),

@@ -108,6 +108,7 @@ def _header(data: ReportData) -> str:
         ("seed", f"{_link(head.seed_id)} val {_score(head.seed_val_score)}"),
         ("improvement on val", _delta(head.best_val_score, head.seed_val_score) or "—"),
         ("test (seed → best)", _test_line(data)),
+        *_select_facts(data),
         ("metric calls", calls),
         ("iterations", _count(head.iterations)),
         ("candidates in pool", str(len(data.candidates))),
@@ -129,6 +130,17 @@ def _header(data: ReportData) -> str:
         f'<div class="dir mono">{esc(data.run_dir)}</div>'
         f'<dl class="facts">{items}</dl></header>'
     )
+
+
+def _select_facts(data: ReportData) -> list[tuple[str, str]]:
+    """With a select split: the final choice on it, and the val-vs-select gap."""
+    sel = data.headline.select
+    if sel is None:
+        return []
+    final = f"{_link(sel.final_id)} select {_score(sel.select_score)} val {_score(sel.val_score)}"
+    gap = "—" if sel.gap is None else f"{sel.gap:+.3f}"
+    gap += f" (best val {_score(sel.best_val_score)} − final select {_score(sel.select_score)})"
+    return [("final candidate (on select)", final), ("val-vs-select gap", gap)]
 
 
 def _test_line(data: ReportData) -> str:
@@ -212,10 +224,16 @@ def _test_results(data: ReportData) -> str:
     test = data.headline.test
     if test is None:
         return '<h2>Test results</h2><p class="muted">No test scores in this run.</p>'
+    sel = data.headline.select
+    final = ("final " + _link(sel.final_id)) if sel else ("best " + _link(data.headline.best_id))
     rows = [
         ["seed " + _link(data.headline.seed_id), _score(test.seed), ""],
-        ["best " + _link(data.headline.best_id), _score(test.best), _delta(test.best, test.seed)],
+        [final, _score(test.best), _delta(test.best, test.seed)],
     ]
+    if sel is not None and test.best_by_val is not None:
+        by_val = test.best_by_val
+        label = "best on val " + _link(sel.best_val_id)
+        rows.append([label, _score(by_val), _delta(by_val, test.seed)])
     n = "" if test.n is None else f" ({test.n} examples)"
     return f"<h2>Test results{esc(n)}</h2>" + _table(["candidate", "mean score", "change"], rows)
 

@@ -49,7 +49,22 @@ class RoleUsage:
 @dataclass(frozen=True)
 class TestScores:
     seed: float | None
-    best: float | None
+    best: float | None  # the final candidate's (chosen on select when there is a select split)
+    n: int | None
+    best_by_val: float | None = None  # the best on val, when select chose another one
+
+
+@dataclass(frozen=True)
+class SelectScores:
+    """summary.json's `select`: the final choice on the select split against the best on val."""
+
+    final_id: str | None
+    select_score: float | None
+    val_score: float | None
+    best_val_id: str | None
+    best_val_score: float | None
+    best_val_select_score: float | None
+    gap: float | None  # best val mean minus the final candidate's select mean
     n: int | None
 
 
@@ -77,6 +92,7 @@ class Headline:
     best_val_score: float | None = None
     seed_val_score: float | None = None
     test: TestScores | None = None
+    select: SelectScores | None = None
     metric_calls: int | None = None
     max_metric_calls: int | None = None
     iterations: int | None = None

@@ -20,7 +20,7 @@ from gepa_cli.run.runner import load_task_and_data
 from gepa_cli.rundir.directory import RunDir, RunDirError, write_atomic
 from gepa_cli.rundir.frontier import best_record, resolve_candidate
 
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "select")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 Owns `ConcurrentEvaluator`, the engine's `Evaluator`: one shared thread pool, rollouts
 returned in input order, and the error rule of DESIGN §5: whatever goes wrong on one
 example (LM failure, task bug, unusable output or score) makes that example score 0
-with the error as feedback; it never aborts the evaluation.
+with the error as feedback; it never aborts the evaluation. With
+`rollouts_per_example` n > 1, each example runs n times and its n rollouts are
+combined into one (`rollouts.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from types import TracebackType
 
 from gepa_cli.engine.types import Example, Prompts, Rollout
 from gepa_cli.lm.base import LM
+from gepa_cli.run.rollouts import combine_rollouts, rollout_lm
 from gepa_cli.tasks.base import Score, Task, TaskOutput
 
 _MAX_ERROR_CHARS = 500
@@ -28,11 +31,14 @@ class ConcurrentEvaluator:
     Use as a context manager, or call `close()` when done.
     """
 
-    def __init__(self, task: Task, lm: LM, max_workers: int) -> None:
+    def __init__(self, task: Task, lm: LM, max_workers: int, rollouts_per_example: int = 1) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+        if rollouts_per_example < 1:
+            raise ValueError(f"rollouts_per_example must be >= 1, got {rollouts_per_example}")
         self.task = task
         self.lm = lm
+        self.rollouts_per_example = rollouts_per_example
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gepa-eval")
         self._lock = threading.Lock()
         self._errors = 0
@@ -44,8 +50,20 @@ class ConcurrentEvaluator:
 
     def evaluate(self, prompts: Prompts, examples: Sequence[Example]) -> list[Rollout]:
         """Run and score every example; the result is in the order of `examples`."""
+        if self.rollouts_per_example > 1:
+            return self._evaluate_repeated(prompts, examples)
         futures = [self._pool.submit(self._evaluate_one, prompts, ex) for ex in examples]
         return [future.result() for future in futures]
+
+    def _evaluate_repeated(self, prompts: Prompts, examples: Sequence[Example]) -> list[Rollout]:
+        """Every example `rollouts_per_example` times (all on the pool), combined per example."""
+        indexes = range(self.rollouts_per_example)
+        lms = [rollout_lm(self.lm, i) for i in indexes]
+        futures = [
+            [self._pool.submit(evaluate_example, self.task, lms[i], prompts, ex) for i in indexes]
+            for ex in examples
+        ]
+        return [self._counted(combine_rollouts([f.result() for f in row])) for row in futures]
 
     def close(self) -> None:
         """Stop the pool: queued examples are dropped, running ones finish."""

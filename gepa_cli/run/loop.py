@@ -28,7 +28,7 @@ from gepa_cli.engine import events as ev
 from gepa_cli.engine.engine import GepaEngine
 from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.state import EngineState
-from gepa_cli.engine.types import Example, Prompts
+from gepa_cli.engine.types import Example
 from gepa_cli.errors import Interruption, RuntimeFailure
 from gepa_cli.lm.cache import CachedLM
 from gepa_cli.lm.usage import UsageMeter
@@ -38,6 +38,7 @@ from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.run.models import ModelSet
 from gepa_cli.run.phase_clock import PhaseClock, PhasedEvaluator, PhasedLM
 from gepa_cli.run.resume_check import FINGERPRINT_KEY
+from gepa_cli.run.select import closing_scores
 from gepa_cli.run.spend import FETCH_SEQ_KEY, keep_usage, recorded_mark
 from gepa_cli.run.stopping import (
     Clock,
@@ -65,6 +66,7 @@ class Splits:
     train: list[Example]
     val: list[Example]
     test: list[Example] | None
+    select: list[Example] | None = None
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,8 @@ class RunLoop:
                 )
             )
         summary = self._summary(reason, score_test)
+        if summary.get("final_candidate"):  # chosen on select: best/ holds it from now on
+            self.rundir.write_best(state.candidate(summary["final_candidate"]).prompts)
         if error is not None:
             summary["error"] = error
         self.rundir.write_summary(summary)
@@ -314,9 +318,11 @@ class RunLoop:
         state, meter = self.engine.state, self.parts.meter
         best = state.best_id() if state.candidates else None
         seed = state.seed_id() if state.candidates else None
-        test = None
-        if score_test and self.splits.test and best is not None and seed is not None:
-            test = self._test_scores(seed, best)
+        closing: dict[str, Any] = {"test": None}
+        if score_test and best is not None and seed is not None:
+            frontier = self.engine.frontier_ids()
+            with self.phases.timing("test"):  # test, and select with a select split
+                closing = closing_scores(state, frontier, self.splits, self.parts.evaluator)
         usage = meter.snapshot()
         costs = self.cfg.models.cost_by_role(usage)
         spent = self.cfg.models.cost_usd(usage)
@@ -325,7 +331,7 @@ class RunLoop:
             "best_val_score": state.mean_val_score(best) if best else None,
             "seed_candidate": seed,
             "seed_val_score": state.mean_val_score(seed) if seed else None,
-            "test": test,
+            "test": closing.pop("test"),
             "metric_calls": state.metric_calls,
             "max_metric_calls": self.cfg.budget.max_metric_calls,
             "lm_calls": meter.total_calls(),
@@ -347,27 +353,10 @@ class RunLoop:
             "phase_s": self.phases.seconds(),
             "stopped_because": reason,
             "unspent_metric_calls": self._unspent(),
+            **closing,  # final_candidate and select, with a select split
         }
 
     def _unspent(self) -> int | None:
         """Metric calls left in the budget at the stop (None without a cap)."""
         cap = self.cfg.budget.max_metric_calls
         return None if cap is None else max(0, cap - self.engine.state.metric_calls)
-
-    def _test_scores(self, seed: str, best: str) -> dict[str, Any]:
-        test = self.splits.test or []
-        with self.phases.timing("test"):
-            return self._test_means(seed, best, test)
-
-    def _test_means(self, seed: str, best: str, test: list[Example]) -> dict[str, Any]:
-        seed_mean = self._mean_on(self.engine.state.candidate(seed).prompts, test)
-        best_mean = (
-            seed_mean
-            if best == seed
-            else self._mean_on(self.engine.state.candidate(best).prompts, test)
-        )
-        return {"seed": seed_mean, "best": best_mean, "n": len(test)}
-
-    def _mean_on(self, prompts: Prompts, examples: list[Example]) -> float:
-        rollouts = self.parts.evaluator.evaluate(prompts, examples)
-        return sum(r.score for r in rollouts) / len(rollouts) if rollouts else 0.0

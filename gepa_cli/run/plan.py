@@ -24,7 +24,8 @@ MIN_ACCEPTED_PROPOSALS = 2
 
 def _iterations_if_none_accepted(budget: int, val: int, batch: int) -> int:
     """Iterations that fit when no child is accepted: each spends at most 2*batch, but
-    starts only if its worst case (parent and child minibatch, child val) still fits."""
+    starts only if its worst case (parent and child minibatch, child val) still fits.
+    (`val` and `batch` in metric calls: examples x rollouts per example.)"""
     left = budget - val
     if left < 2 * batch + val:
         return 0
@@ -36,16 +37,18 @@ def budget_lines(cfg: ExperimentConfig, val_size: int, train_size: int) -> list[
     small to learn anything."""
     budget = cfg.budget.max_metric_calls
     batch = min(cfg.search.minibatch_size, train_size)
-    per_accepted = 2 * batch + val_size
+    n = cfg.search.rollouts_per_example
+    per_accepted = (2 * batch + val_size) * n
+    each = f" x {n} rollouts" if n > 1 else ""
     lines = [
-        f"seed scoring: {val_size} metric calls (the seed on every val example)",
-        f"each iteration: up to {2 * batch} calls on a minibatch of {batch}, "
-        f"plus {val_size} more when the child is accepted",
+        f"seed scoring: {val_size * n} metric calls (the seed on every val example{each})",
+        f"each iteration: up to {2 * batch * n} calls on a minibatch of {batch}{each}, "
+        f"plus {val_size * n} more when the child is accepted",
     ]
     if budget is None:
         return [*lines, "budget: unlimited metric calls"]
-    worst = proposals_affordable(budget, val_size, batch)
-    best = _iterations_if_none_accepted(budget, val_size, batch)
+    worst = proposals_affordable(budget, val_size, batch, n)
+    best = _iterations_if_none_accepted(budget, val_size * n, batch * n)
     lines.append(
         f"budget {budget}: between {worst} (every child accepted) and {best} "
         f"(none accepted) proposals"
@@ -53,13 +56,13 @@ def budget_lines(cfg: ExperimentConfig, val_size: int, train_size: int) -> list[
     if best == 0:
         lines.append(
             f"warning: no iteration fits after the seed scoring, so the run would only "
-            f"score the seed; raise max_metric_calls to at least {val_size + per_accepted}"
+            f"score the seed; raise max_metric_calls to at least {val_size * n + per_accepted}"
         )
     elif worst < MIN_ACCEPTED_PROPOSALS:
         lines.append(
             f"warning: the budget affords fewer than {MIN_ACCEPTED_PROPOSALS} accepted "
             f"proposals, too few to learn much; raise max_metric_calls to at least "
-            f"{val_size + MIN_ACCEPTED_PROPOSALS * per_accepted}"
+            f"{val_size * n + MIN_ACCEPTED_PROPOSALS * per_accepted}"
         )
     return lines
 
@@ -103,12 +106,14 @@ def model_lines(cfg: ExperimentConfig) -> list[str]:
 
 def describe_plan(cfg: ExperimentConfig, config_dir: Path) -> str:
     """Load the task and every split; return the resolved config and the budget plan."""
-    from gepa_cli.run.runner import prepare
+    from gepa_cli.run.runner import prepare, run_warnings
 
     cfg, task, splits, _settings = prepare(cfg, config_dir.resolve())
     sizes = f"train {len(splits.train)}, val {len(splits.val)}"
     if splits.test is not None:
         sizes += f", test {len(splits.test)}"
+    if splits.select is not None:
+        sizes += f", select {len(splits.select)}"
     parts = [
         "# resolved config",
         yaml.safe_dump(config_to_dict(cfg), sort_keys=False, allow_unicode=True).rstrip(),
@@ -116,6 +121,7 @@ def describe_plan(cfg: ExperimentConfig, config_dir: Path) -> str:
         f"# task: {cfg.task.type} with modules {', '.join(task.modules)}; {sizes}",
         *[f"# {line}" for line in model_lines(cfg)],
         *[f"# {line}" for line in budget_lines(cfg, len(splits.val), len(splits.train))],
+        *[f"# warning: {line}" for line in run_warnings(cfg, splits)],
         "# ok: config, task and data are valid (no model was called)",
     ]
     return "\n".join(parts)

@@ -31,6 +31,8 @@ from gepa_cli.run.executors import check_extras, make_evaluator
 from gepa_cli.run.loop import RunFailure, RunInterrupted, RunLoop, RunParts, RunResult, Splits
 from gepa_cli.run.models import ModelSet, build_models
 from gepa_cli.run.resume_check import check_resumable, checked_extra, run_fingerprint
+from gepa_cli.run.rollouts import repeat_warning
+from gepa_cli.run.select import select_overlap_warning
 from gepa_cli.run.spend import FETCH_SEQ_KEY, settle_unrecorded
 from gepa_cli.run.stopping import FailFastLM
 from gepa_cli.rundir.directory import RunDir
@@ -83,7 +85,8 @@ def load_task_and_data(cfg: ExperimentConfig) -> tuple[Task, Splits]:
         return load_split(name, spec.path, fields, needed, *rows, check=check)
 
     test = read("test", data.test) if data.test is not None else None
-    return task, Splits(read("train", data.train), read("val", data.val), test)
+    select = read("select", data.select) if data.select is not None else None
+    return task, Splits(read("train", data.train), read("val", data.val), test, select)
 
 
 def _reflection_template(prompt: str | Path | None) -> str | None:
@@ -111,6 +114,7 @@ def engine_settings(cfg: ExperimentConfig) -> EngineSettings:
         skip_perfect=s.skip_perfect,
         perfect_score=s.perfect_score,
         max_metric_calls=cfg.budget.max_metric_calls,
+        rollouts_per_example=s.rollouts_per_example,
         reflection_template=_reflection_template(s.reflection_prompt),
         merge_enabled=s.merge.enabled,
         merge_max_invocations=s.merge.max_invocations,
@@ -129,10 +133,12 @@ def retry_temperature(temperature: float) -> float:
 def check_budget_covers_seed(cfg: ExperimentConfig, val_size: int) -> None:
     """A budget that cannot score the seed on val is a config error, found before any spending."""
     budget = cfg.budget.max_metric_calls
-    if budget is not None and budget < val_size:
+    n = cfg.search.rollouts_per_example
+    if budget is not None and budget < val_size * n:
+        rollouts = f" x {n} rollouts" if n > 1 else ""
         raise ConfigError(
             f"{budget} metric calls cannot even score the seed on the {val_size} val "
-            f"examples; raise it to at least {val_size} (or limit the val split)",
+            f"examples{rollouts}; raise it to at least {val_size * n} (or limit the val split)",
             key="budget.max_metric_calls",
         )
 
@@ -246,9 +252,11 @@ def _execute(
     wired, guards = _wire_models(cfg, run.models, meter, cache)
     console = GuardedDisplay(make_display(display_kind, stats=lambda: _live_stats(meter)))
     display = with_tracking(console, cfg, run.rundir.path)
-    evaluator = make_evaluator(cfg.runtime, run.task, wired.task)
+    evaluator = make_evaluator(cfg.runtime, run.task, wired.task, cfg.search.rollouts_per_example)
     try:
         display.start(_run_info(cfg, run.rundir, wired, run.splits, state))
+        for warning in run_warnings(cfg, run.splits):
+            display.warning(warning)
         parts = RunParts(
             cfg, run.settings, run.rundir, run.splits, wired, guards, evaluator, display,
             meter, run.fingerprint,
@@ -258,6 +266,16 @@ def _execute(
         evaluator.close()
         if cache is not None:
             cache.close()
+
+
+def run_warnings(cfg: ExperimentConfig, splits: Splits) -> list[str]:
+    """One-line warnings about the config and data that do not stop a run."""
+    others = {"train": splits.train, "val": splits.val}
+    found = (
+        repeat_warning(cfg.search.rollouts_per_example, cfg.models.task),
+        select_overlap_warning(splits.select, others),
+    )
+    return [line for line in found if line is not None]
 
 
 def _live_stats(meter: UsageMeter) -> dict[str, int]:

@@ -313,6 +313,10 @@ class RunDir:
         except RunDirError:
             return None
 
+    def write_best(self, prompts: Mapping[str, str]) -> None:
+        """best/<module>.txt for `prompts` (the final candidate chosen on select)."""
+        self._write_best(prompts)
+
     def _write_best(self, prompts: Mapping[str, str]) -> None:
         _make_dirs(self.best_dir, exist_ok=True)
         wanted = {

@@ -101,21 +101,36 @@ def resolve_candidate(records: Sequence[Mapping[str, Any]], wanted: str) -> Mapp
 
 
 def best_record(rundir: RunDir, records: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
-    """The best candidate as frontier.json names it, else the highest mean (earliest on ties)."""
+    """The final candidate: the one chosen on the select split (summary.json's
+    `final_candidate`, with a select split), else the best candidate as frontier.json
+    names it, else the highest mean (earliest on ties)."""
     if not records:
         raise RunDirError(f"{rundir.path}: no candidates yet")
-    try:
-        best_id = rundir.read_frontier().get("best_candidate")
-    except RunDirError:
-        best_id = None
-    for record in records:
-        if record["id"] == best_id:
-            return record
+    for best_id in (_final_candidate(rundir), _frontier_best(rundir)):
+        for record in records:
+            if best_id is not None and record["id"] == best_id:
+                return record
     best = records[0]
     for record in records[1:]:
         if _val_score(record) > _val_score(best):
             best = record
     return best
+
+
+def _final_candidate(rundir: RunDir) -> str | None:
+    try:
+        final = rundir.read_summary().get("final_candidate")
+    except RunDirError:
+        return None
+    return final if isinstance(final, str) else None
+
+
+def _frontier_best(rundir: RunDir) -> str | None:
+    try:
+        best = rundir.read_frontier().get("best_candidate")
+    except RunDirError:
+        return None
+    return best if isinstance(best, str) else None
 
 
 def _val_score(record: Mapping[str, Any]) -> float:

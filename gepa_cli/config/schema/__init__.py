@@ -132,6 +132,15 @@ class SearchSpec:
     minibatch_size: Annotated[
         int, Field(ge=1, description="Train examples per reflection minibatch.")
     ] = 3
+    rollouts_per_example: Annotated[
+        int,
+        Field(
+            ge=1,
+            description="Rollouts per evaluation of a candidate on an example, for a noisy "
+            "task model (temperature > 0) or metric: the score is their mean, each rollout "
+            "is a metric call, and the reflection sees rollouts that disagree.",
+        ),
+    ] = 1
     skip_perfect: Annotated[
         bool,
         Field(description="Skip an iteration whose parent is perfect on the whole minibatch."),

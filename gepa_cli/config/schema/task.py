@@ -56,7 +56,8 @@ class SplitSpec:
 
 @dataclass(frozen=True)
 class DataSpec:
-    """The splits: `train` feeds minibatches, `val` is the Pareto set, `test` is held out."""
+    """The splits: `train` feeds minibatches, `val` is the Pareto set, `test` is held out,
+    `select` (optional) chooses the final candidate among the frontier."""
 
     train: Annotated[
         SplitSpec,
@@ -77,6 +78,15 @@ class DataSpec:
         Field(
             description="Optional; the seed and the best candidate are scored on it at the "
             "end, outside the budget.",
+            json_schema_extra=also_accepts(_PATH),
+        ),
+    ] = None
+    select: Annotated[
+        SplitSpec | None,
+        Field(
+            description="Optional; at the end every frontier candidate is scored on it "
+            "(outside the budget) and the best mean here is the final candidate, not the "
+            "best on val.",
             json_schema_extra=also_accepts(_PATH),
         ),
     ] = None

@@ -93,6 +93,8 @@ def golden_dict(base: str) -> dict[str, Any]:
             "reflection_prompt": None,
             "parallel_proposals": 2,
             "reflection_retries": 2,
+            "val_policy": "full",
+            "val_stage_size": None,
         },
         "runtime": {
             "max_concurrency": 8,

@@ -42,11 +42,11 @@ class TwoModuleEvaluator(IdeaEvaluator):
         return super()._one({"solve": " ".join(prompts.values())}, ex)
 
 
-def scenario(name: str) -> dict[str, Any]:
+def scenario(name: str, **extra: Any) -> dict[str, Any]:
     """The event lines and the final state of one scripted run."""
     log: list[ev.Event] = []
     engine = GepaEngine(
-        EngineSettings(**SCENARIOS[name]),
+        EngineSettings(**SCENARIOS[name], **extra),
         ["solve", "check"],
         examples("t", IDEAS * 2),
         examples("v", IDEAS),
@@ -69,13 +69,22 @@ def digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
+@pytest.mark.parametrize("explicit", [False, True], ids=["default", "explicit"])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_full_val_policy_reproduces_the_recorded_run(name: str) -> None:
+def test_full_val_policy_reproduces_the_recorded_run(name: str, explicit: bool) -> None:
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))[name]
-    got = scenario(name)
+    got = scenario(name, **({"val_policy": "full"} if explicit else {}))
     assert [e["event"] for e in got["events"]] == golden["event_names"]
     assert digest(got["events"]) == golden["events_sha256"]
     assert digest(got["state"]) == golden["state_sha256"]
+
+
+def test_staged_val_policy_changes_the_run() -> None:
+    """The recorded runs do depend on the policy (so the test above can tell)."""
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))["k3"]
+    got = scenario("k3", val_policy="staged")
+    assert "ValidationStaged" in {e["event"] for e in got["events"]}
+    assert digest(got["state"]) != golden["state_sha256"]
 
 
 if __name__ == "__main__":

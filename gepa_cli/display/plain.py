@@ -98,7 +98,7 @@ class PlainDisplay:
             self._write(f"resumed at iter {info.resume.iteration} | {self.progress.status()}")
 
     def handle(self, event: ev.Event) -> None:
-        quiet = isinstance(event, ev.ExampleFailed | ev.FrontierChanged)
+        quiet = isinstance(event, ev.ExampleFailed | ev.FrontierChanged | ev.ValidationStaged)
         if not (quiet or self._continues_pending(event)):
             self._flush()  # an event of a later step: the pending line is complete
         self.progress.update(event)
@@ -128,7 +128,7 @@ class PlainDisplay:
         last = self.progress.last
         return (
             self._pending
-            and isinstance(event, ev.CandidateAdded)
+            and isinstance(event, ev.CandidateAdded | ev.PartialCandidateAdded)
             and last is not None
             and last.verdict == "accepted"
             and last.iteration == event.iteration

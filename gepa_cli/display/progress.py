@@ -210,6 +210,8 @@ class RunProgress:
             self.last = _merge_outcome(event)
         elif isinstance(event, ev.CandidateAdded):
             self._added(event)
+        elif isinstance(event, ev.PartialCandidateAdded):
+            self._added_partial(event)
         elif isinstance(event, ev.FrontierChanged):
             self.frontier, self.frontier_size = tuple(event.frontier), len(event.frontier)
             self.best_id, self.best_val_score = event.best_id, event.best_val_score
@@ -248,6 +250,17 @@ class RunProgress:
                 event.iteration, event.parents[0] if event.parents else "", text, "added"
             )
 
+    def _added_partial(self, event: ev.PartialCandidateAdded) -> None:
+        """A child stopped early by staged validation: counted, never offered as best."""
+        self.candidates += 1
+        text = (
+            f"{short_id(event.candidate_id)} stopped early: "
+            f"val {event.val_score:.3f} on {event.scored}/{event.val_size}"
+        )
+        last = self.last
+        if last is not None and last.verdict == "accepted" and last.iteration == event.iteration:
+            self.last = replace(last, text=f"{last.text} ({text})")
+
     def status(self) -> str:
         """`best 0.733 (seed 0.400) | frontier 3 | calls 58/300`."""
         best = "-" if self.best_val_score is None else f"{self.best_val_score:.3f}"
@@ -284,6 +297,13 @@ def reflections_text(counts: Mapping[str, Any]) -> str | None:
     wasted = float(counts.get("wasted_s", 0.0) or 0.0)
     retries = int(counts.get("retries", 0) or 0)
     return f"{calls} calls: {parts} ({retries} retries); {wasted:.0f} s on fruitless replies"
+
+
+def staged_text(staged: Mapping[str, Any]) -> str:
+    """`3 children stopped early, 24 metric calls saved`."""
+    stopped, saved = staged.get("stopped_early", 0), staged.get("metric_calls_saved", 0)
+    children = "child" if stopped == 1 else "children"
+    return f"{stopped} {children} stopped early, {saved:,} metric calls saved"
 
 
 def outcome_line(outcome: Outcome) -> str:
@@ -339,6 +359,9 @@ def summary_rows(summary: Mapping[str, Any], stats: Mapping[str, int]) -> list[t
     reflections = summary.get("reflections")
     if isinstance(reflections, Mapping) and (text := reflections_text(reflections)):
         rows.append(("reflections", text))
+    staged = summary.get("staged_validation")
+    if isinstance(staged, Mapping):
+        rows.append(("staged validation", staged_text(staged)))
     if summary.get("stopped_because"):
         unspent = summary.get("unspent_metric_calls")
         left = (

@@ -101,6 +101,42 @@ class CandidateAdded:
 
 
 @dataclass(frozen=True)
+class ValidationStaged:
+    """`val_policy: staged`: an accepted child was scored on a val subsample first.
+
+    `reason` is `beats_parent` or `wins_example` when it goes on to the rest of val
+    (`continued`), `stopped` when it is kept as a partial candidate.
+    """
+
+    iteration: int
+    parent_id: str
+    child_id: str
+    subsample: tuple[str, ...]
+    parent_sum: float
+    child_sum: float
+    continued: bool
+    reason: str
+    metric_calls: int
+    proposal: int = 0
+
+
+@dataclass(frozen=True)
+class PartialCandidateAdded:
+    """A child stopped early by staged validation joined the pool scored on `scored` of
+    the `val_size` val examples; `val_score` is the mean over those (partial). It is never
+    a parent, a frontier member, a merge parent or the best candidate."""
+
+    iteration: int
+    candidate_id: str
+    parents: tuple[str, ...]
+    origin: str
+    val_score: float
+    scored: int
+    val_size: int
+    metric_calls: int
+
+
+@dataclass(frozen=True)
 class FrontierChanged:
     iteration: int
     frontier: tuple[str, ...]
@@ -135,6 +171,8 @@ Event = (
     | ReflectionAttempted
     | MergeEvaluated
     | CandidateAdded
+    | ValidationStaged
+    | PartialCandidateAdded
     | FrontierChanged
     | ExampleFailed
     | RunFinished

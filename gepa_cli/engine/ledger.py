@@ -55,6 +55,20 @@ class Ledger:
         if self.frontier_ids() != before:
             self.emit_frontier(iteration)
 
+    def add_partial(self, cand: Candidate, iteration: int, rollouts: Sequence[Rollout]) -> None:
+        """Keep a child that staged validation stopped early, with its (already charged)
+        first-stage rollouts; the frontier cannot change."""
+        scores = {r.example_id: r.score for r in rollouts}
+        row = {ex.id: scores[ex.id] for ex in self.val if ex.id in scores}
+        self.state.add_partial_candidate(cand, row)
+        self.emit(
+            ev.PartialCandidateAdded(
+                iteration, cand.id, cand.parents, cand.origin,
+                self.state.mean_val_score(cand.id), len(row), len(self.val),
+                self.state.metric_calls,
+            )
+        )  # fmt: skip
+
     def skip(self, iteration: int, parent_id: str, reason: str, detail: str, index: int) -> None:
         """Report a proposal that ended without a new candidate."""
         self.emit(
@@ -65,7 +79,7 @@ class Ledger:
 
     def frontier_ids(self) -> tuple[str, ...]:
         """The non-dominated candidates of the per-example frontier, in pool order."""
-        order = [c.id for c in self.state.candidates]
+        order = self.state.complete_ids()
         fronts = per_example_fronts(order, self.state.val_scores)
         means = {cid: self.state.mean_val_score(cid) for cid in order}
         return tuple(prune_dominated(fronts, order, means))

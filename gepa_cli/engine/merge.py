@@ -13,6 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from gepa_cli.engine.sampler import stratified_sample
 from gepa_cli.engine.state import Candidate, EngineState, candidate_id
 
 
@@ -108,15 +109,8 @@ def stratified_subsample(
     rng: random.Random,
 ) -> list[str]:
     """Up to `size` val ids, drawn in turn from where the first wins, the second wins, and ties."""
-    buckets: list[list[str]] = [[], [], []]
-    for eid in sorted(scores_first):
+    strata: dict[str, int] = {}
+    for eid in scores_first:
         a, b = scores_first[eid], scores_second[eid]
-        buckets[0 if a > b else 1 if b > a else 2].append(eid)
-    for bucket in buckets:
-        rng.shuffle(bucket)
-    chosen: list[str] = []
-    while len(chosen) < size and any(buckets):
-        for bucket in buckets:
-            if bucket and len(chosen) < size:
-                chosen.append(bucket.pop())
-    return chosen
+        strata[eid] = 0 if a > b else 1 if b > a else 2
+    return stratified_sample(strata, size, rng)

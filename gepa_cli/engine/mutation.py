@@ -2,7 +2,8 @@
 
 Each proposal selects its own parent and minibatch from `(seed, iteration, k)`;
 the phases run concurrently across proposals (parent minibatches, reflections for
-every module, child minibatches, val scoring of accepted children), while every
+every module, child minibatches, val scoring of accepted children: all of val, or in
+two stages with `val_policy: staged`, see `staged_val.py`), while every
 state change and event happens afterwards in proposal order, so a run is
 reproducible for a given seed and K. With K = 1 nothing runs in a thread.
 """
@@ -22,6 +23,7 @@ from gepa_cli.engine.sampler import iteration_rng, minibatch
 from gepa_cli.engine.scores import improves
 from gepa_cli.engine.selection import select_modules, select_parent
 from gepa_cli.engine.settings import EngineSettings
+from gepa_cli.engine.staged_val import VAL_POLICIES, StagedAdmission
 from gepa_cli.engine.state import Candidate, candidate_id
 from gepa_cli.engine.types import Evaluator, Example, Rollout
 from gepa_cli.lm.base import LM
@@ -77,6 +79,11 @@ class ReflectiveMutation:
         self.reflector = reflector
         self.map = map_fn
         self.on_accept = on_accept
+        if settings.val_policy not in VAL_POLICIES:
+            raise ValueError(f"unknown val policy {settings.val_policy!r}; choose full or staged")
+        self.staged = StagedAdmission(
+            settings, ledger, evaluator, map_fn, self._admit_child, on_accept
+        )
 
     def _skip(self, p: Proposal, reason: str, detail: str) -> None:
         self.ledger.skip(p.iteration, p.parent.id, reason, detail, p.index)
@@ -111,7 +118,7 @@ class ReflectiveMutation:
             cid = select_parent(state, s.candidate_selection, rng, s.epsilon)
             if pair_key(cid, batch) not in state.exhausted:
                 return cid
-        fresh = [c.id for c in state.candidates if pair_key(c.id, batch) not in state.exhausted]
+        fresh = [cid for cid in state.complete_ids() if pair_key(cid, batch) not in state.exhausted]
         return max(fresh, key=state.mean_val_score) if fresh else cid
 
     def plan_within_budget(self, iteration: int) -> list[Proposal]:
@@ -249,15 +256,24 @@ class ReflectiveMutation:
         return accepted
 
     def _admit_phase(self, proposals: list[Proposal]) -> None:
+        if self.settings.val_policy == "staged":
+            self.staged.admit(proposals)
+            return
         e = self.ledger
         results = self.map(lambda p: self.evaluator.evaluate(p.child_prompts, e.val), proposals)
         for p, rollouts in zip(proposals, results, strict=True):
-            child = Candidate(
-                p.child_id, p.child_prompts, (p.parent.id,), "mutation", p.iteration,
-                e.state.metric_calls,
-            )  # fmt: skip
+            child = self._admit_child(p)
             e.charge(p.child_id, e.val, rollouts)
-            e.state.train_rollouts[p.child_id] = {r.example_id: r for r in p.child_rollouts}
-            e.state.module_pointer[p.child_id] = p.next_pointer
             e.add_scored(child, p.iteration, rollouts)
             self.on_accept()
+
+    def _admit_child(self, p: Proposal) -> Candidate:
+        """The accepted child as a candidate, its minibatch rollouts and pointer recorded."""
+        e = self.ledger
+        child = Candidate(
+            p.child_id, p.child_prompts, (p.parent.id,), "mutation", p.iteration,
+            e.state.metric_calls,
+        )  # fmt: skip
+        e.state.train_rollouts[p.child_id] = {r.example_id: r for r in p.child_rollouts}
+        e.state.module_pointer[p.child_id] = p.next_pointer
+        return child

@@ -27,14 +27,17 @@ class ExampleFront:
 def per_example_fronts(
     order: Sequence[str], val_scores: Mapping[str, Mapping[str, float]]
 ) -> list[ExampleFront]:
-    """One front per val example; candidates listed in pool order."""
-    if not order:
-        return []
-    example_ids = list(val_scores[order[0]])
+    """One front per val example any of `order` is scored on; candidates in pool order.
+
+    An unscored cell (a row without the example) is skipped: it neither wins nor counts
+    as 0. Examples are listed in the order the rows first name them.
+    """
+    example_ids = list(dict.fromkeys(eid for cid in order for eid in val_scores[cid]))
     fronts = []
     for eid in example_ids:
-        best = max(val_scores[cid][eid] for cid in order)
-        winners = tuple(cid for cid in order if ties(val_scores[cid][eid], best))
+        scored = [cid for cid in order if eid in val_scores[cid]]
+        best = max(val_scores[cid][eid] for cid in scored)
+        winners = tuple(cid for cid in scored if ties(val_scores[cid][eid], best))
         fronts.append(ExampleFront(eid, best, winners))
     return fronts
 

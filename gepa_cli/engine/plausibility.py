@@ -2,10 +2,12 @@
 
 `check_plausible` runs after `EngineState.from_json` has parsed the types: it refuses
 negative or impossible counters (e.g. `metric_calls: -1000`, more failed evaluations
-than evaluations), candidates whose fields have the wrong type, duplicate ids, and
-scores that are not finite numbers. It raises `ValueError`, which `from_json` turns
-into a `CheckpointError`. Pure: the state is duck-typed (this module imports nothing
-of the engine, so `state.py` can call it without an import cycle).
+than evaluations), candidates whose fields have the wrong type, duplicate ids,
+scores that are not finite numbers, and val rows that do not cover the seed's val
+examples (only candidates marked partial, never the seed, hold part of them). It
+raises `ValueError`, which `from_json` turns into a `CheckpointError`. Pure: the state
+is duck-typed (this module imports nothing of the engine, so `state.py` can call it
+without an import cycle).
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ def check_plausible(state: Any) -> None:
             f"metric_calls ({state.metric_calls}) is below the seed's "
             f"{len(state.val_scores[ids[0]])} val scores"
         )
+    _check_rows(state, ids)
+
+
+def _check_rows(state: Any, ids: list[str]) -> None:
+    """Complete candidates score the seed's val examples; partial ones a part of them."""
+    partial = state.partial
+    if not all(isinstance(cid, str) for cid in partial) or not partial <= set(ids[1:]):
+        raise ValueError("partial names a candidate that is not in the pool (or the seed)")
+    val_ids = set(state.val_scores[ids[0]]) if ids else set()
+    for cid in ids:
+        row = set(state.val_scores[cid])
+        if cid in partial and not (row and row < val_ids):
+            raise ValueError(f"partial candidate {cid} must hold some, not all, val scores")
+        if cid not in partial and row != val_ids:
+            raise ValueError(f"val_scores of {cid} does not cover the seed's val examples")
 
 
 def _non_negative(name: str, value: Any) -> None:

@@ -1,4 +1,5 @@
-"""Epoch-shuffled minibatches as a pure function of (seed, iteration).
+"""Epoch-shuffled minibatches as a pure function of (seed, iteration), and stratified
+val subsamples.
 
 The training ids are read as an endless stream of epochs, each a fresh shuffle
 seeded by (seed, epoch). Iteration i takes the i-th slice of `size` ids, so a
@@ -8,7 +9,7 @@ resumed run draws exactly the minibatches an uninterrupted one would.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 def epoch_order(ids: Sequence[str], seed: int, epoch: int) -> list[str]:
@@ -38,3 +39,22 @@ def minibatch(ids: Sequence[str], size: int, seed: int, iteration: int) -> tuple
 def iteration_rng(seed: int, iteration: int) -> random.Random:
     """The random source for one iteration's choices."""
     return random.Random(f"gepa-iteration:{seed}:{iteration}")
+
+
+def stratified_sample(strata: Mapping[str, int], size: int, rng: random.Random) -> list[str]:
+    """Up to `size` ids, drawn in turn from each stratum (in stratum order).
+
+    `strata` maps each id to its stratum; each stratum's ids (sorted) are shuffled with
+    `rng` in stratum order, then one id is taken from each non-empty stratum per round.
+    """
+    buckets = [
+        sorted(eid for eid in strata if strata[eid] == s) for s in sorted(set(strata.values()))
+    ]
+    for bucket in buckets:
+        rng.shuffle(bucket)
+    chosen: list[str] = []
+    while len(chosen) < size and any(buckets):
+        for bucket in buckets:
+            if bucket and len(chosen) < size:
+                chosen.append(bucket.pop())
+    return chosen

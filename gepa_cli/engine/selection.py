@@ -15,8 +15,8 @@ MODULE_STRATEGIES = ("round_robin", "all")
 def select_parent(
     state: EngineState, strategy: str, rng: random.Random, epsilon: float = 0.1
 ) -> str:
-    """Pick the parent of this iteration's proposal from the pool."""
-    order = [c.id for c in state.candidates]
+    """Pick the parent of this iteration's proposal from the pool (never a partial one)."""
+    order = state.complete_ids()
     means = {cid: state.mean_val_score(cid) for cid in order}
     if strategy == "pareto":
         return sample_pareto_parent(order, state.val_scores, means, rng)

@@ -31,3 +31,7 @@ class EngineSettings:
     reflection_retries: int = 2
     reflection_retry_temperature: float | None = None
     """Temperature of the retries (None: the reflection model's own)."""
+    val_policy: str = "full"
+    """How accepted children are scored on val: `full`, or `staged` (a subsample first)."""
+    val_stage_size: int | None = None
+    """Val examples of the first stage of `staged` (None: a third of val, at least 4)."""

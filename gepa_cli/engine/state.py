@@ -85,6 +85,9 @@ class EngineState:
     exhausted: set[str] = field(default_factory=set)
     """Parent/minibatch pairs whose reflection retries were spent without a new instruction;
     not drawn again until the pool changes."""
+    partial: set[str] = field(default_factory=set)
+    """Candidates whose staged validation stopped early: their val rows hold only the
+    first stage's examples. Never parents, frontier members, merge parents or best."""
 
     # --- queries ---------------------------------------------------------------
 
@@ -97,16 +100,27 @@ class EngineState:
     def has(self, cid: str) -> bool:
         return cid in self.val_scores
 
+    def is_partial(self, cid: str) -> bool:
+        """True for a candidate scored on only part of val (staged validation stopped it)."""
+        return cid in self.partial
+
+    def complete_ids(self) -> list[str]:
+        """The candidates scored on all of val, in pool order: the ones that can be
+        parents, frontier members or the best."""
+        return [c.id for c in self.candidates if c.id not in self.partial]
+
     def mean_val_score(self, cid: str) -> float:
+        """The mean over the candidate's scored val examples (all of val unless partial)."""
         scores = self.val_scores[cid]
         return sum(scores.values()) / len(scores) if scores else 0.0
 
     def best_id(self) -> str:
-        """The candidate with the highest mean val score (earliest wins ties)."""
-        best = self.candidates[0].id
-        for cand in self.candidates[1:]:
-            if self.mean_val_score(cand.id) > self.mean_val_score(best):
-                best = cand.id
+        """The complete candidate with the highest mean val score (earliest wins ties)."""
+        ids = self.complete_ids()
+        best = ids[0]
+        for cid in ids[1:]:
+            if self.mean_val_score(cid) > self.mean_val_score(best):
+                best = cid
         return best
 
     def seed_id(self) -> str:
@@ -118,6 +132,12 @@ class EngineState:
         self.candidates.append(cand)
         self.val_scores[cand.id] = dict(val_scores)
         self.exhausted.clear()  # the pool changed: every parent is worth another try
+
+    def add_partial_candidate(self, cand: Candidate, val_scores: Mapping[str, float]) -> None:
+        """Keep a candidate scored on part of val; the parents' pool is unchanged."""
+        self.candidates.append(cand)
+        self.val_scores[cand.id] = dict(val_scores)
+        self.partial.add(cand.id)
 
     def count_reflection(self, outcome: str, attempt: int) -> None:
         """Add one reflection call with its outcome to the counters."""
@@ -135,6 +155,12 @@ class EngineState:
     # --- persistence -----------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
+        raw = self._core_json()
+        if self.partial:  # only staged validation writes it (full runs stay as they were)
+            raw["partial"] = sorted(self.partial)
+        return raw
+
+    def _core_json(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "iteration": self.iteration,
@@ -193,4 +219,5 @@ def _state_from_json(raw: Mapping[str, Any]) -> EngineState:
         idle_iterations=int(raw.get("idle_iterations", 0)),
         reflections={str(k): int(v) for k, v in raw.get("reflections", {}).items()},
         exhausted=set(raw.get("exhausted", [])),
+        partial=set(raw.get("partial", [])),
     )

@@ -144,6 +144,7 @@ def _candidate(raw: Mapping[str, Any]) -> CandidateInfo | None:
         prompts={str(k): v for k, v in prompts.items() if isinstance(v, str)},
         val_score=as_float(raw.get("val_score")),
         metric_calls_at_discovery=as_int(raw.get("metric_calls_at_discovery")),
+        partial=raw.get("partial") is True,
     )
 
 
@@ -323,7 +324,8 @@ def _headline(
     events: Sequence[Mapping[str, Any]],
 ) -> Headline:
     by_id = {c.id: c for c in candidates}
-    ranked = sorted(candidates, key=lambda c: math.inf if c.val_score is None else -c.val_score)
+    complete = [c for c in candidates if not c.partial]
+    ranked = sorted(complete, key=lambda c: math.inf if c.val_score is None else -c.val_score)
     seed = next((c.id for c in candidates if c.origin == "seed"), None)
     best_id = as_text(summary.get("best_candidate")) or as_text(frontier.get("best_candidate"))
     best_id = best_id or (ranked[0].id if ranked else None)

@@ -285,7 +285,7 @@ def _candidates(data: ReportData) -> str:
                 esc(cand.origin),
                 " ".join(_link(p) for p in cand.parents) or "—",
                 "—" if cand.iteration is None else str(cand.iteration),
-                _score(cand.val_score),
+                _score(cand.val_score) + (" (partial)" if cand.partial else ""),
                 _delta(cand.val_score, parent.val_score if parent else None),
                 _count(cand.metric_calls_at_discovery),
                 str(data.frontier_wins.get(cand.id, "")),

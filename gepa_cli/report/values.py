@@ -21,6 +21,7 @@ class CandidateInfo:
     prompts: Mapping[str, str]
     val_score: float | None
     metric_calls_at_discovery: int | None
+    partial: bool = False  # stopped early by staged validation: val_score covers part of val
 
 
 @dataclass(frozen=True)

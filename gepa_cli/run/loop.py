@@ -27,6 +27,7 @@ from gepa_cli.display.plain import Display, RunFacts
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.engine import GepaEngine
 from gepa_cli.engine.settings import EngineSettings
+from gepa_cli.engine.staged_val import staged_summary
 from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import Example
 from gepa_cli.errors import Interruption, RuntimeFailure
@@ -297,6 +298,7 @@ class RunLoop:
                 )
             )
         summary = self._summary(reason, score_test)
+        summary.update(staged_summary(state, self.parts.settings, len(self.splits.val)))
         if summary.get("final_candidate"):  # chosen on select: best/ holds it from now on
             self.rundir.write_best(state.candidate(summary["final_candidate"]).prompts)
         if error is not None:

@@ -121,6 +121,8 @@ def engine_settings(cfg: ExperimentConfig) -> EngineSettings:
         parallel_proposals=s.parallel_proposals,
         reflection_retries=s.reflection_retries,
         reflection_retry_temperature=retry_temperature(cfg.models.reflection.temperature),
+        val_policy=s.val_policy,
+        val_stage_size=s.val_stage_size,
     )
 
 

@@ -110,8 +110,9 @@ def best_record(rundir: RunDir, records: Sequence[Mapping[str, Any]]) -> Mapping
         for record in records:
             if best_id is not None and record["id"] == best_id:
                 return record
-    best = records[0]
-    for record in records[1:]:
+    complete = [r for r in records if r.get("partial") is not True] or list(records)
+    best = complete[0]  # a partial candidate's mean covers part of val: never the best
+    for record in complete[1:]:
         if _val_score(record) > _val_score(best):
             best = record
     return best

@@ -27,8 +27,10 @@ def safe_file_stem(name: str, fallback: str = "run") -> str:
 
 
 def candidate_record(state: EngineState, cand: Candidate) -> dict[str, Any]:
-    """One line of `candidates.jsonl` (exactly the contract's fields)."""
-    return {
+    """One line of `candidates.jsonl` (the contract's fields). A candidate that staged
+    validation stopped early also has `partial: true` and `val_scored` (its scored val
+    examples; `val_score` is their mean)."""
+    record = {
         "id": cand.id,
         "parents": list(cand.parents),
         "origin": cand.origin,
@@ -37,6 +39,9 @@ def candidate_record(state: EngineState, cand: Candidate) -> dict[str, Any]:
         "val_score": state.mean_val_score(cand.id),
         "metric_calls_at_discovery": cand.metric_calls_at_discovery,
     }
+    if state.is_partial(cand.id):
+        record.update(partial=True, val_scored=len(state.val_scores[cand.id]))
+    return record
 
 
 def score_matrix_csv(state: EngineState, val_ids: Sequence[str]) -> str:
@@ -67,8 +72,9 @@ class FrontierMember:
 
 
 def non_dominated(state: EngineState) -> list[FrontierMember]:
-    """The candidates that survive Pareto pruning, in pool order (same rule as the engine)."""
-    order = [c.id for c in state.candidates]
+    """The candidates that survive Pareto pruning, in pool order (same rule as the engine:
+    partial candidates never take part)."""
+    order = state.complete_ids()
     fronts = per_example_fronts(order, state.val_scores)
     means = {cid: state.mean_val_score(cid) for cid in order}
     survivors = prune_dominated(fronts, order, means)
@@ -78,7 +84,7 @@ def non_dominated(state: EngineState) -> list[FrontierMember]:
 
 def frontier_data(state: EngineState, val_ids: Sequence[str]) -> dict[str, Any]:
     """The content of `frontier.json`; examples follow the order of `val_ids`."""
-    order = [c.id for c in state.candidates]
+    order = state.complete_ids()
     fronts = {f.example_id: f for f in per_example_fronts(order, state.val_scores)}
     examples = [
         {

@@ -67,6 +67,7 @@ CandidateSelection = Literal["pareto", "current_best", "epsilon_greedy"]
 ModuleSelection = Literal["round_robin", "all"]
 ReflectionPromptName = Literal["default", "paper"]
 """Built-in meta-prompts selectable by name in `search.reflection_prompt`."""
+ValPolicy = Literal["full", "staged"]
 CANDIDATE_SELECTIONS: tuple[str, ...] = get_args(CandidateSelection)
 MODULE_SELECTIONS: tuple[str, ...] = get_args(ModuleSelection)
 
@@ -171,6 +172,22 @@ class SearchSpec:
             "with a changed request; they cost LM calls, never metric calls.",
         ),
     ] = 2
+    val_policy: Annotated[
+        ValPolicy,
+        Field(
+            description="How an accepted child is scored on val: full (all of val), or staged "
+            "(first a stratified subsample; the rest only if it beats its parent there or "
+            "wins an example outright, else it is kept as a partial candidate).",
+        ),
+    ] = "full"
+    val_stage_size: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            description="Val examples in the first stage of staged (null: a third of val, "
+            "rounded up, at least 4).",
+        ),
+    ] = None
 
 
 @dataclass(frozen=True)

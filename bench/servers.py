@@ -133,6 +133,9 @@ def _reflect(prompt: str, workload: Workload) -> str:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128
+    """The listen backlog (socketserver's default is 5): 16 clients connecting at once
+    overflowed it, and a dropped SYN is retried after 1 s, a stall no real server has."""
     owner: BenchServer
 
 

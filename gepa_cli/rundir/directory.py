@@ -1,5 +1,6 @@
 """The run directory (DESIGN §4): creating and opening it, the lock that keeps a
-second process out, atomic writes of the checkpoint and the derived views, the
+second process out, atomic writes of the checkpoint and the derived views (the
+fsyncs in the background, see durable.py; unchanged views not rewritten), the
 append-only event log (cut back to the checkpoint on resume), and the loading
 helpers that `resume`, `show-frontier` and `export-prompt` use.
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ import yaml
 from gepa_cli.engine.events import Event, event_to_json
 from gepa_cli.engine.state import SCHEMA_VERSION, CheckpointError, EngineState
 from gepa_cli.input_limits import load_yaml
+from gepa_cli.rundir.durable import BackgroundSync, RunLock, write_atomic
 from gepa_cli.rundir.files import (
     BEST_DIR,
     CACHE_FILE,
@@ -53,46 +54,6 @@ from gepa_cli.rundir.views import (
 _RESERVED_CHECKPOINT_KEYS = frozenset({"schema_version", "engine"})
 
 
-def write_atomic(path: Path, text: str, durable: bool = True) -> None:
-    """Replace `path` with `text`: temp file in the same dir, flush, fsync, rename.
-
-    `durable=False` skips the fsync: still atomic for readers and across a killed
-    process, only not across a power cut. For views rebuilt from the checkpoint at
-    every save (score matrix, frontier, best prompts), where an fsync per file per
-    iteration would dominate the framework's own time.
-    """
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-class RunLock:
-    """An exclusive `flock` on the run directory's lock file; the OS drops it when the
-    process ends, even on SIGKILL."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd: int | None = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> RunLock:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
-
-
 def _json_line(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str) + "\n"
 
@@ -105,6 +66,8 @@ class RunDir:
         self._event_lock = threading.Lock()
         self._candidates_written: int | None = None
         self._views: dict[Path, str] = {}
+        self._sync = BackgroundSync()
+        """fsyncs checkpoint.json and config.yaml after their rename (see durable.py)."""
         """The text of each derived view as this object last wrote it (see `_write_view`)."""
 
     # --- creating and opening ---------------------------------------------------------
@@ -173,7 +136,7 @@ class RunDir:
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        return RunLock(fd)
+        return RunLock(fd, self._sync.close)
 
     # --- paths ------------------------------------------------------------------------
 
@@ -192,7 +155,7 @@ class RunDir:
 
     def write_config(self, config: Mapping[str, Any]) -> None:
         text = yaml.safe_dump(dict(config), sort_keys=False)
-        write_atomic(self.file(CONFIG_FILE), text)
+        self._write_then_sync(self.file(CONFIG_FILE), text)
 
     def read_config(self) -> dict[str, Any]:
         path = self.file(CONFIG_FILE)
@@ -244,7 +207,17 @@ class RunDir:
         if clash:
             raise ValueError(f"checkpoint extra may not use the keys {sorted(clash)}")
         payload = {"schema_version": SCHEMA_VERSION, "engine": state.to_json(), **extra}
-        write_atomic(self.file(CHECKPOINT_FILE), json.dumps(payload, ensure_ascii=False))
+        self._write_then_sync(self.file(CHECKPOINT_FILE), json.dumps(payload, ensure_ascii=False))
+
+    def _write_then_sync(self, path: Path, text: str) -> None:
+        """Atomically in place now (a kill loses nothing); durable once a background
+        fsync is done (see durable.py; `flush_to_disk` waits for it)."""
+        write_atomic(path, text, durable=False)
+        self._sync.sync(path)
+
+    def flush_to_disk(self) -> None:
+        """Wait for the background fsyncs of the files written so far."""
+        self._sync.flush()
 
     def load_checkpoint(self) -> tuple[EngineState, dict[str, Any]]:
         """The engine state and the extra fields saved with it."""
@@ -318,10 +291,13 @@ class RunDir:
         self._write_best(prompts)
 
     def _write_best(self, prompts: Mapping[str, str]) -> None:
-        _make_dirs(self.best_dir, exist_ok=True)
         wanted = {
             f"{safe_file_stem(module, 'module')}.txt": text for module, text in prompts.items()
         }
+        written = [self._views.get(self.best_dir / name) for name in wanted]
+        if written == list(wanted.values()) and all((self.best_dir / n).exists() for n in wanted):
+            return  # the same best prompts as last time, still there: no mkdir, no glob
+        _make_dirs(self.best_dir, exist_ok=True)
         for name, text in wanted.items():
             self._write_view(self.best_dir / name, text)
         for stale in self.best_dir.glob("*.txt"):
@@ -340,6 +316,7 @@ class RunDir:
 
     def write_summary(self, summary: Mapping[str, Any]) -> None:
         text = json.dumps(dict(summary), indent=2, ensure_ascii=False, default=str) + "\n"
+        self.flush_to_disk()  # the checkpoint the summary describes is on disk first
         write_atomic(self.file(SUMMARY_FILE), text)
 
     def read_summary(self) -> dict[str, Any]:

@@ -67,25 +67,31 @@ CELLS = {
     "paper_prompt": ("search.reflection_prompt=paper",),
     "reflect_t0": ("models.reflection.temperature=0",),
     "reflect_t1": ("models.reflection.temperature=1.0",),
+    "staged": ("search.val_policy=staged",),
 }
 """Cells: the default (Pareto selection, the default meta-prompt, reflection at 0.7), and one
 change each: `current_best` selection, merge on, the paper's meta-prompt, and the reflection
-model at temperature 0 and 1.0 (for the fruitless-reflection rate at both ends)."""
+model at temperature 0 and 1.0 (for the fruitless-reflection rate at both ends), and staged
+validation (`search.val_policy: staged`, against the default's `full`)."""
+EARLY_CELLS = ("paper_prompt", "staged")
+"""Cells run on both seeds of the fast tasks before the other ablations."""
 COMMON = ("models.reflection.temperature=0.7", "runtime.max_concurrency=2")
 REFERENCE_TASK = "banking77"
 """The task also run through the reference library (bench/quality_reference.py)."""
 
 
 def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, int]]:
-    """Every run in priority order: each task's default cell on the first seed; then every
-    cell of the cheapest fast task (the one also run through the reference) on every seed;
-    then the other fast tasks' cells; then the slow tasks' defaults on the other seeds, and
+    """Every run in priority order: each task's default cell on the first seed; then the
+    fast tasks' default and early cells on every seed (the reference task first); then every
+    other cell of the fast tasks; then the slow tasks' defaults on the other seeds, and
     their ablations last."""
     tasks = [t for t in TASKS if only is None or t.name in only]
     fast = sorted((t for t in tasks if t.fast), key=lambda t: t.name != REFERENCE_TASK)
     slow = [t for t in tasks if not t.fast]
     first, rest = seeds[0], seeds[1:]
     order: list[tuple[TaskPlan, str, int]] = [(t, "default", first) for t in tasks]
+    early = ("default", *EARLY_CELLS)
+    order += [(t, c, s) for t in fast for s in seeds for c in early]
     for t in fast:
         for s in seeds:
             cells = ["reference", *CELLS] if t.name == REFERENCE_TASK else list(CELLS)

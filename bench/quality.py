@@ -60,6 +60,14 @@ TASKS = (
               "models.task.max_tokens=96"), fast=False),
 )  # fmt: skip
 
+SELECT_SPLIT = (
+    'task.data.select={"path": "${GEPA_DATA:-../../shared/data}/banking77/banking77_test.jsonl",'
+    ' "offset": 3, "stride": 77, "limit": 40}'
+)
+"""banking77's select split: every 77th row from offset 3, so no row of train/val/test."""
+SELECT_TASKS = ("banking77",)
+"""The select cell runs only where SELECT_SPLIT's data is the task's own."""
+
 CELLS = {
     "default": ("search.candidate_selection=pareto",),
     "current_best": ("search.candidate_selection=current_best",),
@@ -68,12 +76,14 @@ CELLS = {
     "reflect_t0": ("models.reflection.temperature=0",),
     "reflect_t1": ("models.reflection.temperature=1.0",),
     "staged": ("search.val_policy=staged",),
+    "select": (SELECT_SPLIT,),
 }
 """Cells: the default (Pareto selection, the default meta-prompt, reflection at 0.7), and one
 change each: `current_best` selection, merge on, the paper's meta-prompt, and the reflection
 model at temperature 0 and 1.0 (for the fruitless-reflection rate at both ends), and staged
-validation (`search.val_policy: staged`, against the default's `full`)."""
-EARLY_CELLS = ("paper_prompt", "staged")
+validation (`search.val_policy: staged`, against the default's `full`), and a select split
+(`task.data.select`: the final candidate chosen off val, for the val-vs-select gap)."""
+EARLY_CELLS = ("paper_prompt", "staged", "select")
 """Cells run on both seeds of the fast tasks before the other ablations."""
 COMMON = ("models.reflection.temperature=0.7", "runtime.max_concurrency=2")
 REFERENCE_TASK = "banking77"
@@ -100,6 +110,8 @@ def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, i
     order += [(t, c, s) for s in seeds for t in slow for c in CELLS if c != "default"]
     unique: dict[tuple[str, str, int], tuple[TaskPlan, str, int]] = {}
     for task, cell, seed in order:
+        if cell == "select" and task.name not in SELECT_TASKS:
+            continue
         unique.setdefault((task.name, cell, seed), (task, cell, seed))
     return list(unique.values())
 

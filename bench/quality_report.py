@@ -31,6 +31,10 @@ class RunResult:
     stopped_because: str
     unspent: int | None
     minutes: float
+    val_select_gap: float | None = None
+    """Best val mean minus the final candidate's select mean (runs with a select split)."""
+    calls_saved: int | None = None
+    """Metric calls staged validation did not spend on children it stopped early."""
 
     @staticmethod
     def load(task: str, cell: str, seed: int, run_dir: Path) -> RunResult | None:
@@ -57,6 +61,8 @@ class RunResult:
             str(summary.get("stopped_because")),
             summary.get("unspent_metric_calls"),
             float(summary.get("elapsed_s", 0.0)) / 60,
+            (summary.get("select") or {}).get("val_select_gap"),
+            (summary.get("staged_validation") or {}).get("metric_calls_saved"),
         )
 
 
@@ -150,6 +156,7 @@ COMPARISONS = (
     ("current_best", "Pareto (default) vs current_best"),
     ("merge", "merge off (default) vs on"),
     ("paper_prompt", "default vs paper meta-prompt"),
+    ("staged", "val_policy full (default) vs staged, at equal budget"),
 )
 
 
@@ -238,6 +245,29 @@ def _gain_per_call_lines(results: Sequence[RunResult]) -> list[str]:
     return lines
 
 
+def _economy_lines(results: Sequence[RunResult]) -> list[str]:
+    """Staged validation's savings and calls to the best; the val-vs-select gap."""
+    lines = []
+    for task in sorted({r.task for r in results if r.cell == "staged"}):
+        staged = [r for r in results if r.task == task and r.cell == "staged"]
+        full = [r for r in results if r.task == task and r.cell == "default"]
+        saved = mean(float(r.calls_saved or 0) for r in staged)
+        to_best = mean(float(r.calls_to_best) for r in staged)
+        full_to_best = mean(float(r.calls_to_best) for r in full) if full else float("nan")
+        lines.append(
+            f"- {task}, staged: {saved:.0f} metric calls saved per run on stopped children; "
+            f"calls to the best {to_best:.0f} (full: {full_to_best:.0f})"
+        )
+    gaps = [r for r in results if r.val_select_gap is not None]
+    for task in sorted({r.task for r in gaps}):
+        values = [float(r.val_select_gap or 0.0) for r in gaps if r.task == task]
+        lines.append(
+            f"- {task}, val-vs-select gap (best val mean minus the final candidate's select "
+            f"mean): {_spread(values)}"
+        )
+    return lines
+
+
 def _stalled_line(results: Sequence[RunResult]) -> str:
     stalled = [
         r
@@ -256,6 +286,7 @@ def _headline(results: Sequence[RunResult], tasks: Sequence[str]) -> list[str]:
         *_comparison_lines(results, tasks),
         *_fruitless_lines(results),
         *_gain_per_call_lines(results),
+        *_economy_lines(results),
         _stalled_line(results),
     ]
 

@@ -161,3 +161,33 @@ def test_unsupported_proxy_fails_at_first_call_naming_it(monkeypatch: pytest.Mon
     lm = OpenAIChatLM("m", "http://llm.example.invalid/v1", None, "task", UsageMeter())
     with pytest.raises(LMError, match=r"unsupported proxy socks5://127\.0\.0\.1"):
         lm.complete([{"role": "user", "content": "hi"}])
+
+
+def sse(*events: Any) -> Reply:
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    return 200, {"Content-Type": "text/event-stream"}, (": ping\n\n" + body).encode()
+
+
+def test_stream_yields_each_event_and_the_connection_is_reused(serve: Any) -> None:
+    server = serve(lambda body: sse({"n": 1}, {"n": 2}) if body.get("stream") else ok(body))
+    endpoint = JSONEndpoint(server.url, "k", timeout=5)
+    assert list(endpoint.stream("/chat/completions", {"stream": True})) == [{"n": 1}, {"n": 2}]
+    assert endpoint.post("/chat/completions", {}) == {"echo": {}}  # on the stream's connection
+    assert len({port for port, *_ in server.seen}) == 1
+
+
+def test_a_stream_closed_early_drops_its_connection(serve: Any) -> None:
+    server = serve(lambda body: sse({"n": 1}, {"n": 2}, {"n": 3}))
+    endpoint = JSONEndpoint(server.url, "k", timeout=5)
+    events = endpoint.stream("/chat/completions", {"stream": True})
+    assert next(events) == {"n": 1}
+    events.close()  # the caller saw enough
+    assert list(endpoint.stream("/chat/completions", {}))[-1] == {"n": 3}
+    assert len({port for port, *_ in server.seen}) == 2  # the cut one was not pooled
+
+
+def test_a_stream_refused_raises_a_status_failure(serve: Any) -> None:
+    server = serve(lambda body: (503, {}, b'{"error": {"message": "busy"}}'))
+    with pytest.raises(StatusFailure) as info:
+        list(JSONEndpoint(server.url, "k", timeout=5).stream("/chat/completions", {}))
+    assert info.value.status == 503

@@ -1,7 +1,8 @@
 """A small HTTP/1.1 JSON client for OpenAI-compatible endpoints (stdlib `http.client`).
 
 `JSONEndpoint.post` sends one JSON body and returns the JSON object of a 2xx reply, or
-raises one of the `HTTPFailure`s below. Connections are kept alive and pooled per
+raises one of the `HTTPFailure`s below; `JSONEndpoint.stream` yields the JSON events of
+a streamed (server-sent events) reply and drops the connection if closed early. Connections are kept alive and pooled per
 endpoint (a connection the server closed while idle is replaced once, at no retry
 cost); `https` is verified against certifi's bundle (or SSL_CERT_FILE/SSL_CERT_DIR);
 an `http://` proxy is taken from HTTP(S)_PROXY/ALL_PROXY unless NO_PROXY exempts the
@@ -25,6 +26,7 @@ import ssl
 import threading
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +164,32 @@ class JSONEndpoint:
             raise MalformedReply(f"expected a JSON object, got {type(reply).__name__}")
         return reply
 
+    def stream(self, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The JSON objects of a server-sent-events reply (a `"stream": true` request), in
+        order, up to `data: [DONE]`. Closing the iterator early drops the connection (a
+        llama.cpp server then stops generating). Failures raise as in `post`."""
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        conn = self._connect()  # never a pooled one: a stream may be cut and dropped
+        finished = False
+        try:
+            conn.request("POST", self._route.prefix + path, body=data, headers=self._headers)
+            response = conn.getresponse()
+            if not 200 <= response.status < 300:
+                headers = {name.lower(): value for name, value in response.getheaders()}
+                raise StatusFailure(response.status, headers, _parsed(response.read()))
+            yield from _sse_data(response)
+            finished = response.isclosed() and not response.will_close
+        except TimeoutError:
+            raise TimeoutFailure(f"timed out after {self.timeout:g} s") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise ConnectionFailure(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            if finished:
+                with self._lock:
+                    self._idle.append(conn)
+            else:
+                conn.close()
+
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
@@ -226,6 +254,26 @@ class JSONEndpoint:
         if conn.sock is not None:
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
+
+
+def _sse_data(response: http.client.HTTPResponse) -> Iterator[dict[str, Any]]:
+    """The `data:` payloads of an event stream as JSON objects, up to `[DONE]` or the end
+    (the rest of the body is read, so a kept-alive connection stays usable)."""
+    for raw in response:
+        line = raw.decode("utf-8", errors="replace").strip()
+        if not line.startswith("data:"):
+            continue  # blank separators, comments (":"), event/id fields
+        payload = line[len("data:") :].strip()
+        if payload == "[DONE]":
+            response.read()
+            return
+        try:
+            event = json.loads(payload)
+        except ValueError as exc:
+            raise MalformedReply(f"{exc} in {payload[:80]!r}") from None
+        if not isinstance(event, dict):
+            raise MalformedReply(f"expected a JSON object, got {type(event).__name__}")
+        yield event
 
 
 def _close(conn: http.client.HTTPConnection | None) -> None:

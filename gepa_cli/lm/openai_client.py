@@ -1,14 +1,13 @@
 """The OpenAI-compatible chat client: concurrency limits, retries, timeouts, token accounting.
 
-`OpenAIChatLM` implements the LM protocol with `POST /chat/completions` (through the
-lean `http_chat.JSONEndpoint`, not the openai SDK: see there why) against any
-OpenAI-compatible server (OpenAI, vLLM, SGLang, Ollama, llama.cpp). It is safe to
-call from many threads: at most `max_concurrency` requests are in flight per
-endpoint, shared through `endpoint_semaphore`. This module retries 408/409/429,
-5xx, timeouts, connection errors, malformed and empty replies with jittered
-exponential backoff, and fails with a one-line `LMError` naming the model and
-endpoint. The API key goes only into the Authorization header: never logged,
-stored or shown.
+`OpenAIChatLM` implements the LM protocol over the synchronous `openai.OpenAI`
+client against any OpenAI-compatible server (OpenAI, vLLM, SGLang, Ollama,
+llama.cpp). It is safe to call from many threads: at most `max_concurrency`
+requests are in flight per endpoint, shared through `endpoint_semaphore`.
+The openai client's own retries are disabled; this module retries 408/409/429,
+5xx, timeouts, connection errors and empty replies with jittered exponential
+backoff, and fails with a one-line `LMError` naming the model and endpoint.
+The API key is handed to the openai client only: never logged, stored or shown.
 """
 
 from __future__ import annotations
@@ -19,17 +18,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
+
+import openai
 
 from gepa_cli.lm.base import Completion, LMError, Message
 from gepa_cli.lm.endpoint import DEFAULT_BASE_URL, endpoint_key
-from gepa_cli.lm.http_chat import (
-    ConnectionFailure,
-    JSONEndpoint,
-    MalformedReply,
-    StatusFailure,
-    TimeoutFailure,
-)
 from gepa_cli.lm.usage import UsageMeter
 
 PLACEHOLDER_API_KEY = "no-key"
@@ -68,20 +62,24 @@ def endpoint_semaphore(base_url: str | None, limit: int) -> threading.BoundedSem
         return semaphore
 
 
-_clients: dict[tuple[str, str, float], JSONEndpoint] = {}
+_clients: dict[tuple[str, str, float], openai.OpenAI] = {}
 _clients_lock = threading.Lock()
 
 
-def shared_client(api_key: str, base_url: str, timeout: float) -> JSONEndpoint:
-    """One `JSONEndpoint` (and so one connection pool) per endpoint, key and timeout;
-    the task and reflection roles on one server share it. The key is only a dict key in
-    memory, never logged or stored. ValueError for a base_url that is not http(s).
+def shared_client(api_key: str, base_url: str, timeout: float) -> openai.OpenAI:
+    """One `openai.OpenAI` (and so one connection pool) per endpoint, key and timeout.
+
+    Building a client costs tens of milliseconds (an SSL context even for http); the
+    task and reflection roles on one server share it. The key is only a dict key in
+    memory, never logged or stored.
     """
     key = (api_key, base_url.rstrip("/"), timeout)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = JSONEndpoint(base_url, api_key, timeout)
+            client = openai.OpenAI(
+                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
+            )
             _clients[key] = client
         return client
 
@@ -139,20 +137,17 @@ class OpenAIChatLM:
         self._rng = rng or random.Random()
         self._semaphore = endpoint_semaphore(base_url, max_concurrency)
         self._where = f"{self.label} at {base_url or DEFAULT_BASE_URL}"
-        self._client: JSONEndpoint | None = None
+        self._client: openai.OpenAI | None = None
         self._setup_error: str | None = None
         if base_url is None and api_key is None:
             self._setup_error = (
                 f"{self._where}: no API key (set the variable named by api_key_env, "
                 "or give a base_url for a server that needs none)"
             )
-            return
-        try:
+        else:
             self._client = shared_client(
                 api_key or PLACEHOLDER_API_KEY, base_url or DEFAULT_BASE_URL, request_timeout
             )
-        except ValueError as exc:
-            self._setup_error = f"{self._where}: {exc}"
 
     def __repr__(self) -> str:
         return f"OpenAIChatLM(name={self.name!r}, base_url={self.base_url!r}, role={self.role!r})"
@@ -202,52 +197,53 @@ class OpenAIChatLM:
         self.meter.add(self.role, errors=1)
         raise LMError(f"{self._where}: {outcome.error} after {self.max_retries} retries")
 
-    def _attempt(self, client: JSONEndpoint, messages: Sequence[Message]) -> _Attempt:
+    def _attempt(self, client: openai.OpenAI, messages: Sequence[Message]) -> _Attempt:
         try:
             with self._semaphore:
-                reply = client.post("/chat/completions", self._request(messages))
-        except StatusFailure as exc:
+                response = client.chat.completions.create(
+                    model=self.name,
+                    messages=cast(Any, [dict(m) for m in messages]),
+                    **self._sampling_params(),
+                )
+        except openai.APIStatusError as exc:
             return self._status_failure(exc, client.api_key)
-        except TimeoutFailure:
+        except openai.APITimeoutError:
             return _Attempt(error=f"timed out after {self.request_timeout:g} s", retryable=True)
-        except ConnectionFailure as exc:
-            detail = _one_line(str(exc), client.api_key)
+        except openai.APIConnectionError as exc:
+            detail = _one_line(str(exc.__cause__ or exc), client.api_key)
             return _Attempt(error=f"connection error ({detail})", retryable=True)
-        except MalformedReply as exc:  # a 2xx whose body is cut off or not JSON at all
+        except openai.APIError as exc:
+            detail = _one_line(exc.message, client.api_key)
+            return _Attempt(error=f"bad response ({detail})", retryable=True)
+        except ValueError as exc:  # a 200 whose JSON body is cut off or not JSON at all
             detail = _one_line(str(exc), client.api_key)
             return _Attempt(error=f"malformed response ({detail})", retryable=True)
-        return self._read(reply)
+        return self._read(response)
 
-    def _request(self, messages: Sequence[Message]) -> dict[str, Any]:
-        """The request body: model, messages, sampling parameters, then `extra` on top."""
-        body: dict[str, Any] = {
-            "model": self.name,
-            "messages": [dict(m) for m in messages],
-            "temperature": self.temperature,
-        }
+    def _sampling_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"temperature": self.temperature}
         if self.max_tokens is not None:
-            body["max_tokens"] = self.max_tokens
+            params["max_tokens"] = self.max_tokens
         if self.top_p is not None:
-            body["top_p"] = self.top_p
+            params["top_p"] = self.top_p
         if self.seed is not None:
-            body["seed"] = self.seed
-        body.update(self.extra)
-        return body
+            params["seed"] = self.seed
+        if self.extra:
+            params["extra_body"] = dict(self.extra)
+        return params
 
-    def _read(self, response: dict[str, Any]) -> _Attempt:
-        """Turn a 2xx reply into a Completion, or a retryable failure if it is empty."""
-        choices = response.get("choices")
-        choice = choices[0] if isinstance(choices, list) and choices else None
-        if not isinstance(choice, dict):
+    def _read(self, response: Any) -> _Attempt:
+        """Turn a 200 response into a Completion, or a retryable failure if it is empty."""
+        choices = getattr(response, "choices", None) or []
+        if not choices:
             return _Attempt(error="response has no choices", retryable=True)
-        message = choice.get("message")
-        content = message.get("content") if isinstance(message, dict) else None
-        text = content if isinstance(content, str) else ""
-        finish_reason = choice.get("finish_reason")
-        finish_reason = finish_reason if isinstance(finish_reason, str) else None
-        usage = _mapping(response.get("usage"))
-        input_tokens = _whole(usage.get("prompt_tokens"))
-        output_tokens = _whole(usage.get("completion_tokens"))
+        choice = choices[0]
+        message = getattr(choice, "message", None)
+        text = getattr(message, "content", None) or ""
+        finish_reason = getattr(choice, "finish_reason", None)
+        usage = getattr(response, "usage", None)
+        input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         if not text.strip():
             self.meter.add(self.role, input_tokens=input_tokens, output_tokens=output_tokens)
             return _Attempt(error=f"empty reply (finish_reason={finish_reason})", retryable=True)
@@ -267,12 +263,12 @@ class OpenAIChatLM:
             prefill_ms=completion.prefill_ms, decode_ms=completion.decode_ms,
         )  # fmt: skip
 
-    def _status_failure(self, exc: StatusFailure, secret: str) -> _Attempt:
-        status = exc.status
-        detail = _one_line(_error_message(exc.body), secret)
+    def _status_failure(self, exc: openai.APIStatusError, secret: str) -> _Attempt:
+        status = exc.status_code
+        detail = _one_line(_error_message(exc), secret)
         error = f"HTTP {status}" + (f" ({detail})" if detail else "")
         retryable = status in RETRYABLE_STATUSES or status >= 500
-        wait_s = _retry_after_s(exc.headers.get("retry-after")) if retryable else None
+        wait_s = _retry_after_s(exc.response.headers.get("retry-after")) if retryable else None
         return _Attempt(error=error, retryable=retryable, wait_s=wait_s)
 
     def _backoff(self, retry: int) -> float:
@@ -281,28 +277,20 @@ class OpenAIChatLM:
         return delay * (0.5 + 0.5 * self._rng.random())
 
 
-def server_accounting(response: Mapping[str, Any]) -> tuple[int, int, int]:
+def server_accounting(response: Any) -> tuple[int, int, int]:
     """(cached prompt tokens, prefill ms, decode ms) where the server reports them:
     `usage.prompt_tokens_details.cached_tokens` (OpenAI, llama.cpp) and llama.cpp's
     `timings` (`prompt_ms`, `predicted_ms`)."""
-    details = _mapping(_mapping(response.get("usage")).get("prompt_tokens_details"))
-    timings = _mapping(response.get("timings"))
-    return (
-        _whole(details.get("cached_tokens")),
-        _whole(timings.get("prompt_ms")),
-        _whole(timings.get("predicted_ms")),
-    )
+    details = getattr(getattr(response, "usage", None), "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    extra = getattr(response, "model_extra", None) or {}
+    timings = extra.get("timings") if isinstance(extra, dict) else None
+    timings = timings if isinstance(timings, dict) else {}
 
+    def whole(value: Any) -> int:
+        return int(value) if isinstance(value, int | float) and value >= 0 else 0
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _whole(value: Any) -> int:
-    """A count or a duration as a non-negative int (0 if absent or not a number)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return 0
-    return int(value) if 0 <= value < 2**63 else 0
+    return whole(cached), whole(timings.get("prompt_ms")), whole(timings.get("predicted_ms"))
 
 
 def _retry_after_s(header: str | None) -> float | None:
@@ -318,8 +306,9 @@ def _retry_after_s(header: str | None) -> float | None:
     return min(seconds, RETRY_AFTER_CAP_S)
 
 
-def _error_message(body: Any) -> str:
+def _error_message(exc: openai.APIStatusError) -> str:
     """The server's own error message if the body has one, else the body text."""
+    body = exc.body
     if isinstance(body, Mapping):
         error = body.get("error", body)
         if isinstance(error, Mapping) and error.get("message"):

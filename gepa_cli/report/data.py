@@ -165,7 +165,11 @@ def score_curves(
         if e.get("event") in ("SeedEvaluated", "CandidateAdded")
     ]
     if not joins:
-        joins = [(as_float(c.metric_calls_at_discovery), c.val_score) for c in candidates]
+        joins = [  # a partial candidate's val_score covers part of val: never in the pool
+            (as_float(c.metric_calls_at_discovery), c.val_score)
+            for c in candidates
+            if not c.partial
+        ]
     best: list[CurvePoint] = []
     mean: list[CurvePoint] = []
     pool: list[float] = []

@@ -71,7 +71,8 @@ def run_eval(target: EvalTarget, split: str, use_cache: bool = True) -> dict[str
     if use_cache and target.rundir is not None:
         cache = ResponseCache(target.rundir.path / "cache.sqlite")
         lm = CachedLM(lm, cache, meter, ledger=False)  # type: ignore[assignment]
-    with ConcurrentEvaluator(task, lm, target.cfg.runtime.max_concurrency) as evaluator:
+    runtime, repeats = target.cfg.runtime, target.cfg.search.rollouts_per_example
+    with ConcurrentEvaluator(task, lm, runtime.max_concurrency, repeats) as evaluator:
         rollouts = evaluator.evaluate(target.prompts, examples)
     if cache is not None:
         cache.close()

@@ -108,7 +108,37 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {}, {"error": {"message": f"bad JSON: {exc}"}})
             return
         status, headers, payload = self.server.stub.handle(body, self.headers.get("Authorization"))
-        self._send(status, headers, payload)
+        if body.get("stream") and status == 200:
+            self._stream(body, payload)
+        else:
+            self._send(status, headers, payload)
+
+    def _stream(self, body: dict[str, Any], payload: dict[str, Any]) -> None:
+        """The reply as server-sent events, a word per chunk, then usage if asked for."""
+        text = payload["choices"][0]["message"]["content"] or ""
+        words = [w + " " for w in text.split(" ")]
+        events = [{"choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]}
+                  for w in words]  # fmt: skip
+        events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        if (body.get("stream_options") or {}).get("include_usage"):
+            events.append({"choices": [], "usage": payload["usage"]})
+        stub = self.server.stub
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for event in events:
+                base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk",
+                        "created": 0, "model": payload["model"]}  # fmt: skip
+                self.wfile.write(f"data: {json.dumps({**base, **event})}\n\n".encode())
+                self.wfile.flush()
+                stub.chunks_sent += 1
+                time.sleep(stub.chunk_delay_s)
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client closed the stream early (a cut reply)
+        self.close_connection = True
 
     def _send(self, status: int, headers: dict[str, str], payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode("utf-8")
@@ -136,6 +166,9 @@ class StubServer:
         self.responder: Responder = responder or (lambda body: "ok")
         self.delay_s = delay_s
         self.models = tuple(models)
+        self.chunks_sent = 0
+        """Server-sent events written for streamed requests (a cut stream stops early)."""
+        self.chunk_delay_s = 0.002
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._httpd = _Server(("127.0.0.1", 0), _Handler)

@@ -62,6 +62,7 @@ def golden_dict(base: str) -> dict[str, Any]:
         "top_p": None,
         "seed": None,
         "extra": {},
+        "stream_cut": None,
         "price": {"input_per_mtok": 0.4, "output_per_mtok": 2.0},
     }
     return {

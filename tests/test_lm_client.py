@@ -93,6 +93,7 @@ def test_plain_answer_counts_tokens(sleeps: Sleeps) -> None:
         "prompt_tokens_computed": 7,  # the stub reports no prompt-cache reuse
         "prefill_ms": 0,
         "decode_ms": 0,
+        "replies_cut": 0,
     }
     assert lm.meter.total_tokens() == 11
     assert sleeps.values == []
@@ -391,6 +392,7 @@ def test_usage_meter_snapshot_restore_continues_counts() -> None:
         "prompt_tokens_computed": 0,
         "prefill_ms": 0,
         "decode_ms": 0,
+        "replies_cut": 0,
     }
     assert resumed.total_cached_calls() == 1
     assert resumed.total_calls() == 3

@@ -62,3 +62,46 @@ def test_without_usage_or_timings_the_text_chunks_are_the_output_count() -> None
     reply = read_stream(stream, ReplyCut(), stream.close)
     assert (reply.text, reply.finish_reason, reply.output_tokens) == ("ab", "length", 2)
     assert reply.input_tokens == 0
+
+
+def test_the_client_streams_cuts_a_runaway_and_stops_the_server_early(tmp_path) -> None:
+    from openai_stub_server import StubServer
+
+    from gepa_cli.lm.openai_client import OpenAIChatLM
+    from gepa_cli.lm.usage import UsageMeter
+
+    runaway = "Labels: " + "'unsupported_transaction_type', " * 300
+    with StubServer(lambda body: runaway) as server:
+        meter = UsageMeter()
+        lm = OpenAIChatLM("stub", server.base_url, "sk-test", "reflection", meter,
+                          stream_cut=True, cut_at_fence=True)  # fmt: skip
+        completion = lm.complete([{"role": "user", "content": "write labels"}])
+        sent = server.chunks_sent
+        body = server.requests[0].body
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert "timings_per_token" not in body  # only asked of the embedded llama.cpp server
+    assert completion.finish_reason == "cut_runaway"
+    assert completion.text.startswith("Labels: 'unsupported_transaction_type'")
+    assert completion.text.count("unsupported") <= 2
+    assert sent < 100  # the server was stopped well before its 300 copies
+    usage = meter.role_usage("reflection")
+    assert usage["replies_cut"] == 1 and usage["calls"] == 1 and usage["output_tokens"] > 0
+
+
+def test_a_streamed_reply_that_ends_by_itself_is_whole_and_counted_from_usage() -> None:
+    from openai_stub_server import StubServer
+
+    from gepa_cli.lm.openai_client import OpenAIChatLM
+    from gepa_cli.lm.usage import UsageMeter
+
+    reply = "```\nRoute the message to billing when it mentions an invoice.\n```"
+    with StubServer(lambda body: reply) as server:
+        meter = UsageMeter()
+        lm = OpenAIChatLM("stub", server.base_url, "sk-test", "reflection", meter,
+                          stream_cut=True, server_timings=True)  # fmt: skip
+        completion = lm.complete([{"role": "user", "content": "one two three"}])
+        body = server.requests[0].body
+    assert body["timings_per_token"] is True
+    assert completion.text.strip() == reply and completion.finish_reason == "stop"
+    assert (completion.input_tokens, completion.output_tokens) == (3, 12)  # usage, not chunks
+    assert meter.role_usage("reflection")["replies_cut"] == 0

@@ -185,6 +185,8 @@ def read_key(section: Section, key: Key) -> Any:
     if key.kind == "number":
         return _read_number(section, key)
     if key.kind == "boolean":
+        if key.nullable and section.value(name, default) is None:
+            return None
         return section.boolean(name, default)
     if key.kind == "choice":
         return section.choice(name, default, key.choices)

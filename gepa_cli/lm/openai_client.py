@@ -24,6 +24,8 @@ import openai
 
 from gepa_cli.lm.base import Completion, LMError, Message
 from gepa_cli.lm.endpoint import DEFAULT_BASE_URL, endpoint_key
+from gepa_cli.lm.reply_cut import ReplyCut
+from gepa_cli.lm.streamed import StreamedReply, read_stream
 from gepa_cli.lm.usage import UsageMeter
 
 PLACEHOLDER_API_KEY = "no-key"
@@ -117,6 +119,9 @@ class OpenAIChatLM:
         rng: random.Random | None = None,
         label: str | None = None,
         cache_endpoint: str | None = None,
+        stream_cut: bool = False,
+        cut_at_fence: bool = False,
+        server_timings: bool = False,
     ) -> None:
         self.name = name
         self.base_url = base_url
@@ -128,6 +133,12 @@ class OpenAIChatLM:
         self.seed = seed
         self.extra: dict[str, Any] = dict(extra or {})
         self.request_timeout = request_timeout
+        self.stream_cut = stream_cut
+        """Stream each reply and stop it once the rest is waste (see lm/reply_cut.py): in a
+        runaway repetition, and after an instruction's closing fence when `cut_at_fence`."""
+        self.cut_at_fence = cut_at_fence
+        self.server_timings = server_timings
+        """Ask for llama.cpp's per-chunk timings when streaming (the embedded server)."""
         self.max_retries = max_retries
         self.label = label or f"openai/{name}"
         self.cache_endpoint = cache_endpoint or endpoint_key(base_url)
@@ -200,6 +211,8 @@ class OpenAIChatLM:
     def _attempt(self, client: openai.OpenAI, messages: Sequence[Message]) -> _Attempt:
         try:
             with self._semaphore:
+                if self.stream_cut:
+                    return self._read_streamed(self._streamed(client, messages))
                 response = client.chat.completions.create(
                     model=self.name,
                     messages=cast(Any, [dict(m) for m in messages]),
@@ -231,6 +244,37 @@ class OpenAIChatLM:
         if self.extra:
             params["extra_body"] = dict(self.extra)
         return params
+
+    def _streamed(self, client: openai.OpenAI, messages: Sequence[Message]) -> StreamedReply:
+        """Send `messages` as a streamed request; read the reply until it ends or is cut."""
+        params = self._sampling_params()
+        if self.server_timings:
+            params["extra_body"] = {**params.get("extra_body", {}), "timings_per_token": True}
+        stream = client.chat.completions.create(
+            model=self.name,
+            messages=cast(Any, [dict(m) for m in messages]),
+            stream=True,
+            stream_options={"include_usage": True},
+            **params,
+        )
+        with stream:
+            return read_stream(stream, ReplyCut(fence=self.cut_at_fence), stream.close)
+
+    def _read_streamed(self, reply: StreamedReply) -> _Attempt:
+        """A streamed reply as a Completion, or a retryable failure if it is empty."""
+        if not reply.text.strip():
+            self.meter.add(self.role, input_tokens=reply.input_tokens,
+                           output_tokens=reply.output_tokens)  # fmt: skip
+            error = f"empty reply (finish_reason={reply.finish_reason})"
+            return _Attempt(error=error, retryable=True)
+        if reply.finish_reason is not None and reply.finish_reason.startswith("cut_"):
+            self.meter.add(self.role, replies_cut=1)
+        completion = Completion(
+            reply.text, reply.input_tokens, reply.output_tokens, False, reply.finish_reason,
+            cached_input_tokens=reply.cached_input_tokens, prefill_ms=reply.prefill_ms,
+            decode_ms=reply.decode_ms,
+        )  # fmt: skip
+        return _Attempt(completion=completion)
 
     def _read(self, response: Any) -> _Attempt:
         """Turn a 200 response into a Completion, or a retryable failure if it is empty."""

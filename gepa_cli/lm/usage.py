@@ -22,11 +22,13 @@ USAGE_FIELDS: tuple[str, ...] = (
     "prompt_tokens_computed",
     "prefill_ms",
     "decode_ms",
+    "replies_cut",
 )
 """The counters kept for every role, in snapshot order. `prompt_tokens_computed` are the
 prompt tokens the server actually computed (sent minus those it reported as cached, e.g.
 llama.cpp's or OpenAI's `prompt_tokens_details.cached_tokens`); `prefill_ms` and
-`decode_ms` are the server's own timings where it reports them (llama.cpp does)."""
+`decode_ms` are the server's own timings where it reports them (llama.cpp does);
+`replies_cut` counts streamed replies stopped early (`models.<role>.stream_cut`)."""
 
 
 class UsageMeter:

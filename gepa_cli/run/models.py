@@ -91,13 +91,16 @@ def build_lm(
         api_key = _api_key(spec, role)
         where = f"{spec.model} (OpenAI-compatible at {base_url or 'api.openai.com'})"
 
+    stream_cut = spec.stream_cut if spec.stream_cut is not None else provider == "embedded"
+
     def client(url: str | None) -> OpenAIChatLM:
         return OpenAIChatLM(
             name=name, base_url=url, api_key=api_key, role=role, meter=meter,
             temperature=spec.temperature, max_tokens=max_tokens, top_p=spec.top_p,
             seed=spec.seed, extra=extra, max_concurrency=cfg.runtime.max_concurrency,
             request_timeout=cfg.runtime.request_timeout, max_retries=cfg.runtime.max_retries,
-            label=spec.model, cache_endpoint=cache_endpoint,
+            label=spec.model, cache_endpoint=cache_endpoint, stream_cut=stream_cut,
+            cut_at_fence=role == "reflection", server_timings=provider == "embedded",
         )  # fmt: skip
 
     if spec.replicas and provider != "embedded":

@@ -77,6 +77,16 @@ class ModelSpec:
     extra: Annotated[
         Mapping[str, Any], Field(description="Passed to the API as extra body fields, as-is.")
     ] = field(default_factory=dict)
+    stream_cut: Annotated[
+        bool | None,
+        Field(
+            description="Stream each reply and stop it once the rest is waste: in a runaway "
+            "repetition (trimmed to one copy) and, for the reflection, after the closing fence "
+            "of the new instruction. null: on for embedded models, off for others (a hosted "
+            "API bills what it generated before the cut, and counts a cut reply's prompt "
+            "tokens only if it reports them while streaming).",
+        ),
+    ] = None
     price: Annotated[
         Price | None,
         Field(

@@ -122,11 +122,12 @@ def test_agreeing_rollouts_keep_the_feedback_and_many_are_summarized():
     assert "... and 5 more rollouts" in feedback and len(feedback) < 1500
 
 
-def test_failed_rollouts_count_in_the_mean_and_name_the_error():
-    rollouts = [Rollout("e", 1.0, "ok", output="a"), Rollout("e", 0.0, "x", error="LMError: down")]
-    combined = combine_rollouts(rollouts)
-    assert combined.score == 0.5
-    assert combined.error == "1 of 2 rollouts failed: LMError: down"
+def test_failed_rollouts_count_in_the_mean_and_only_all_failed_is_a_failure():
+    down = Rollout("e", 0.0, "the program failed: LMError: down", error="LMError: down")
+    combined = combine_rollouts([Rollout("e", 1.0, "ok", output="a"), down])
+    assert combined.score == 0.5 and combined.error is None
+    assert "LMError: down" in combined.feedback  # the failure is shown to the reflection
+    assert combine_rollouts([down, down]).error == "all 2 rollouts failed: LMError: down"
 
 
 def test_one_rollout_is_returned_unchanged():

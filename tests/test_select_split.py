@@ -193,3 +193,22 @@ def test_validate_names_the_select_split_and_warns_of_overlap(tmp_path):
     assert "# warning: task.data.select shares rows (5 with val)" in describe_plan(
         cfg, config.parent
     )
+
+
+def test_overlap_with_test_is_warned_about_too():
+    row = Example("x1", {"q": 1})
+    others = {"train": [], "val": [], "test": [Example("t", {"q": 1})]}
+    warning = select_overlap_warning([row], others)
+    assert warning is not None and "1 with test" in warning
+
+
+def test_a_summary_older_than_the_checkpoint_no_longer_names_the_final_candidate(
+    tmp_path, monkeypatch
+):
+    summary, _ = _start(tmp_path / "s", True, monkeypatch)
+    run = RunDir.open(tmp_path / "s" / "run")
+    seed_prompt = "Label the item as alpha or beta."
+    assert export_prompts(run) == seed_prompt  # the select choice, while the summary holds
+    stale = {**summary, "metric_calls": summary["metric_calls"] - 1}  # a resume moved on
+    run.file("summary.json").write_text(json.dumps(stale))
+    assert IDEA in export_prompts(run)  # the frontier's best, as best/ shows during a resume

@@ -252,3 +252,10 @@ def test_a_checkpoint_holds_partial_rows_only_for_candidates_marked_partial() ->
         EngineState.from_json(full_row)
     complete = EngineState.from_json({**unmarked, "val_scores": full_row["val_scores"]})
     assert "partial" not in complete.to_json()
+
+
+def test_a_first_stage_that_covers_all_of_val_says_so_and_adds_a_complete_child() -> None:
+    engine, log, child = one_step({"v0": 1.0, "v1": 1.0, "v2": 1.0}, stage=6)
+    [staged] = of(log, ev.ValidationStaged)
+    assert staged.continued and staged.reason == "whole_val"
+    assert not engine.state.partial and len(engine.state.val_scores[child]) == 6

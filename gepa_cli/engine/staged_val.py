@@ -179,7 +179,9 @@ class StagedAdmission(Generic[Proposal]):
         reason = stage_verdict(child, parent, best)
         taken = {ex.id for ex in batch}
         rest = [ex for ex in e.val if ex.id not in taken]
-        continued = reason != "stopped" or not rest
+        if reason == "stopped" and not rest:
+            reason = "whole_val"  # the first stage was all of val: nothing left to save
+        continued = reason != "stopped"
         e.emit(
             ev.ValidationStaged(
                 p.iteration, p.parent.id, p.child_id, tuple(ex.id for ex in batch),

@@ -57,15 +57,16 @@ def rollout_lm(lm: LM, index: int) -> LM:
 
 def combine_rollouts(rollouts: Sequence[Rollout]) -> Rollout:
     """One example's n rollouts as one: mean score, the first rollout's output and trace,
-    and, when they disagree, each rollout summarized at the head of the feedback."""
+    and, when they disagree, each rollout summarized at the head of the feedback. The
+    example counts as failed only when every rollout failed."""
     first = rollouts[0]
     if len(rollouts) == 1:
         return first
     mean = sum(r.score for r in rollouts) / len(rollouts)
     failed = [r for r in rollouts if r.error is not None]
-    error = None
-    if failed:
-        error = f"{len(failed)} of {len(rollouts)} rollouts failed: {failed[0].error}"
+    error = None  # a partial failure is a low score with its reason in the feedback, not an
+    if len(failed) == len(rollouts):  # example failure (which counts towards an outage)
+        error = f"all {len(rollouts)} rollouts failed: {failed[0].error}"
     if not _disagree(rollouts):
         return Rollout(
             first.example_id, mean, first.feedback, first.output, first.trace,

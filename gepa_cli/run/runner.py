@@ -272,7 +272,7 @@ def _execute(
 
 def run_warnings(cfg: ExperimentConfig, splits: Splits) -> list[str]:
     """One-line warnings about the config and data that do not stop a run."""
-    others = {"train": splits.train, "val": splits.val}
+    others = {"train": splits.train, "val": splits.val, "test": splits.test or []}
     found = (
         repeat_warning(cfg.search.rollouts_per_example, cfg.models.task),
         select_overlap_warning(splits.select, others),

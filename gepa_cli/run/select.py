@@ -118,8 +118,9 @@ def select_entries(
 def select_overlap_warning(
     select: Sequence[Example] | None, others: Mapping[str, Sequence[Example]]
 ) -> str | None:
-    """A one-line warning when select shares rows (same content) with train or val: allowed,
-    like any overlap of splits, but then select no longer measures unseen data."""
+    """A one-line warning when select shares rows (same content) with train, val or test:
+    allowed, like any overlap of splits, but then select no longer measures unseen data
+    (or, sharing with test, the test score of the final candidate is biased upward)."""
     if not select:
         return None
     rows = {_content(ex) for ex in select}
@@ -129,7 +130,8 @@ def select_overlap_warning(
         return None
     return (
         f"task.data.select shares rows ({', '.join(named)}): the final choice is then "
-        "partly made on data the search already saw; give select rows of its own"
+        "partly made on data the search saw (train, val) or that should measure it (test); "
+        "give select rows of its own"
     )
 
 

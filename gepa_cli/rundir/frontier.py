@@ -119,9 +119,15 @@ def best_record(rundir: RunDir, records: Sequence[Mapping[str, Any]]) -> Mapping
 
 
 def _final_candidate(rundir: RunDir) -> str | None:
+    """summary.json's final candidate, if that summary is of the run as it stands: a resumed
+    run rewrites best/ at every checkpoint, and its old summary no longer applies."""
     try:
-        final = rundir.read_summary().get("final_candidate")
-    except RunDirError:
+        summary = rundir.read_summary()
+        state, _ = rundir.load_checkpoint()
+    except (RunDirError, ValueError):
+        return None
+    final = summary.get("final_candidate")
+    if summary.get("metric_calls") != state.metric_calls:
         return None
     return final if isinstance(final, str) else None
 

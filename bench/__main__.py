@@ -45,7 +45,7 @@ SMALL_WORKLOAD = Workload(train=60, val=20, learnable_kinds=12, unlearnable_kind
 BUDGET = 200
 CONCURRENCY = 16
 LATENCY_S = 0.2
-SECTIONS = ("overhead", "latency", "scaling", "embedded")
+SECTIONS = ("overhead", "latency", "scaling", "embedded", "quickstart")
 EMBEDDED_MODELS = ("smollm2-135m", "qwen2.5-coder-1.5b")
 TOOL_TIMEOUT_S = 600
 """No single run may take longer (keeps `make bench` bounded on a busy machine)."""
@@ -59,7 +59,14 @@ class Bench:
     commands: list[str] = field(default_factory=list)
     counter: int = 0
 
-    def tool(self, name: str, module: str, args: list[str], python: str = sys.executable) -> Any:
+    def tool(
+        self,
+        name: str,
+        module: str,
+        args: list[str],
+        python: str = sys.executable,
+        timeout_s: float = TOOL_TIMEOUT_S,
+    ) -> Any:
         """Run `python -m module args` (its output JSON is the last arg); return the JSON."""
         self.counter += 1
         log = self.work / "logs" / f"{self.counter:02d}-{name}.log"
@@ -75,10 +82,10 @@ class Bench:
                     stdout=handle,
                     stderr=subprocess.STDOUT,
                     check=False,
-                    timeout=TOOL_TIMEOUT_S,
+                    timeout=timeout_s,
                 )
             except subprocess.TimeoutExpired:
-                raise RuntimeError(f"{name} took over {TOOL_TIMEOUT_S} s; log {log}") from None
+                raise RuntimeError(f"{name} took over {timeout_s:g} s; log {log}") from None
         if done.returncode != 0:
             tail = log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{name} failed (exit {done.returncode}); log {log}:\n{tail}")
@@ -200,6 +207,27 @@ def embedded_section(bench: Bench, product_python: str, models: list[str]) -> di
     return {"rows": rows, "errors": errors}
 
 
+QUICKSTART_TIMEOUT_S = 2400
+"""One quickstart run on the embedded Qwen (the features-off one is the slow one)."""
+
+
+def quickstart_section(bench: Bench, product_python: str, budget: int) -> dict[str, Any]:
+    """The quickstart with the speed features on and off, one process per variant."""
+    rows: list[dict[str, Any]] = []
+    for variant in ("on", "off"):
+        out = bench.work / f"quickstart-{variant}.json"
+        args = ["--budget", str(budget), "--variants", variant, "--work", str(bench.work)]
+        try:
+            result = bench.tool(
+                f"quickstart-{variant}", "bench.quickstart_onoff", [*args, "--out", str(out)],
+                python=product_python, timeout_s=QUICKSTART_TIMEOUT_S,
+            )  # fmt: skip
+            rows += result["rows"]
+        except RuntimeError as exc:
+            rows.append({"variant": variant, "error": str(exc).splitlines()[0]})
+    return {"budget": budget, "rows": rows}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
@@ -211,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--models", nargs="+", default=list(EMBEDDED_MODELS))
     parser.add_argument("--no-reference-scaling", action="store_true")
+    parser.add_argument("--quickstart-budget", type=int, default=200)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "RESULTS.md")
     args = parser.parse_args(argv)
     if importlib.util.find_spec("gepa") is None:
@@ -226,8 +255,12 @@ def main(argv: list[str] | None = None) -> None:
             results[section] = latency_section(bench)
         elif section == "scaling":
             results[section] = scaling_section(bench, not args.no_reference_scaling)
-        else:
+        elif section == "embedded":
             results[section] = embedded_section(bench, args.product_python, args.models)
+        else:
+            results[section] = quickstart_section(
+                bench, args.product_python, args.quickstart_budget
+            )
         results["loads"][section] = (load_before, os.getloadavg()[0])
     results["total_s"] = time.monotonic() - started
     results["commands"] = bench.commands

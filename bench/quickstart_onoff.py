@@ -8,7 +8,7 @@ at a runaway repetition. "Off" sends `cache_prompt: false` to the server for eve
 request of both roles and turns the cut off (`models.<role>.stream_cut: false`), so every
 prompt token is computed again and every reply runs to its end.
 
-    python -m bench.quickstart_onoff [--budget 200] [--seed 0] [--out FILE.json]
+    python -m bench.quickstart_onoff [--budget 200] [--seed 0] [--variants on off] [--out F.json]
 
 Reported per variant: wall time, time per phase (`summary.json` `phase_s`), prompt tokens
 sent and computed per role, decode time, and the seed's and the best's test score.
@@ -32,6 +32,7 @@ OFF = (
     'models.task.extra={"cache_prompt": false}',
     'models.reflection.extra={"cache_prompt": false}',
     "models.reflection.stream_cut=false",
+    "models.task.stream_cut=false",
 )
 VARIANTS = {"on": (), "off": OFF}
 
@@ -87,10 +88,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="gepa-onoff-"))
-    rows = [run_variant(args.python, name, args.budget, args.seed, work) for name in VARIANTS]
+    rows = [run_variant(args.python, name, args.budget, args.seed, work) for name in args.variants]
     result = {"budget": args.budget, "seed": args.seed, "rows": rows, "work": str(work)}
     text = json.dumps(result, indent=1)
     if args.out:

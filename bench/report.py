@@ -93,6 +93,7 @@ def render(results: dict[str, Any]) -> str:
         ("latency", _latency),
         ("scaling", _scaling),
         ("embedded", _embedded),
+        ("quickstart", _quickstart),
     ):
         if section in results:
             rows, text = renderer(results[section], results["loads"].get(section))
@@ -303,3 +304,65 @@ def _embedded(data: dict[str, Any], load: Any) -> tuple[list[str], list[str]]:
             f"{_f(row['mean_request_decode_tok_s'], 1)} | {row['rss_mb']:.0f} |"
         )
     return [], [*text, ""]
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def _share(row: dict[str, Any], role: str) -> str:
+    tokens = row["tokens"].get(role, {})
+    sent, computed = tokens.get("input_tokens", 0), tokens.get("prompt_tokens_computed", 0)
+    share = _ratio(computed, sent)
+    return f"{sent} / {computed} ({_f(None if share is None else 100 * share, 0)}%)"
+
+
+def _quickstart_row(row: dict[str, Any]) -> str:
+    if "error" in row:
+        return f"| {row['variant']} | error: {row['error']} ||||||||"
+    phases = row.get("phase_s", {})
+    cut = sum(t.get("replies_cut", 0) for t in row["tokens"].values())
+    decode = sum(t.get("decode_ms", 0) for t in row["tokens"].values()) / 1000
+    share = row.get("reflection_share")
+    return (
+        f"| {row['variant']} | {row['wall_s']:.0f} | {row['metric_calls']} | "
+        f"{_share(row, 'task')} | {_share(row, 'reflection')} | {decode:.0f} | "
+        f"{phases.get('reflection', 0.0):.0f} ({_f(None if share is None else 100 * share, 0)}%)"
+        f" | {cut} | {_f(row['test_seed'], 3)} → {_f(row['test_best'], 3)} |"
+    )
+
+
+def _quickstart(data: dict[str, Any], load: Any) -> tuple[list[str], list[str]]:
+    rows = {r["variant"]: r for r in data["rows"]}
+    text = [
+        f"## 5. The quickstart on the embedded Qwen, speed features on vs off {_load(load)}",
+        "",
+        f"`configs/quickstart.yaml` at {data['budget']} metric calls (no time limit), seed 0, "
+        "run twice in one invocation: **on** as shipped (llama.cpp's prompt cache reusing each "
+        "candidate's instruction prefix; replies streamed and cut after the reflection's "
+        "closing fence or in a runaway), **off** with `cache_prompt: false` sent for both "
+        "roles and `stream_cut: false`. Tokens are prompt tokens sent / computed by the server.",
+        "",
+        "| variant | wall s | metric calls | task tokens sent / computed | reflection tokens "
+        "sent / computed | server decode s | reflection s (share of wall) | replies cut | "
+        "test seed → best |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *[_quickstart_row(r) for r in data["rows"]],
+        "",
+    ]
+    on, off = rows.get("on"), rows.get("off")
+    if not on or not off or "error" in on or "error" in off:
+        return [], text
+    wall = on["wall_s"] / off["wall_s"]
+    task = on["tokens"].get("task", {})
+    computed = _ratio(task.get("prompt_tokens_computed", 0), task.get("input_tokens", 0)) or 0.0
+    not_lower = (on["test_best"] or 0.0) >= (off["test_best"] or 0.0)
+    targets = [
+        f"| 5a. quickstart wall time, features on <= 0.5x off | {wall:.2f}x | "
+        f"{_verdict(wall <= 0.5)} |",
+        f"| 5b. task prompt tokens computed <= 40% of sent (on) | {100 * computed:.0f}% | "
+        f"{_verdict(computed <= 0.4)} |",
+        f"| 5c. best test score with the features on not lower than off | "
+        f"{_f(on['test_best'], 3)} vs {_f(off['test_best'], 3)} | {_verdict(not_lower)} |",
+    ]
+    return targets, text

@@ -13,8 +13,8 @@ The API key is handed to the openai client only: never logged, stored or shown.
 from __future__ import annotations
 
 import copy
+import json
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,8 +23,10 @@ from typing import Any, cast
 import openai
 
 from gepa_cli.lm.base import Completion, LMError, Message
+from gepa_cli.lm.connections import endpoint_semaphore, shared_client
 from gepa_cli.lm.endpoint import DEFAULT_BASE_URL, endpoint_key
 from gepa_cli.lm.reply_cut import ReplyCut
+from gepa_cli.lm.response_fields import mapping_of, server_accounting, whole_count
 from gepa_cli.lm.streamed import StreamedReply, read_stream
 from gepa_cli.lm.usage import UsageMeter
 
@@ -41,49 +43,6 @@ BACKOFF_FACTOR = 2.0
 BACKOFF_CAP_S = 30.0
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 ERROR_DETAIL_MAX_CHARS = 200
-
-_semaphores: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-_semaphores_lock = threading.Lock()
-
-
-def endpoint_semaphore(base_url: str | None, limit: int) -> threading.BoundedSemaphore:
-    """The semaphore shared by every client that targets `base_url` with this `limit`.
-
-    Keyed by (normalised base_url, limit): clients built from one config share a
-    limit per endpoint; a client asking for another limit gets its own semaphore
-    rather than silently inheriting someone else's.
-    """
-    if limit < 1:
-        raise ValueError(f"max_concurrency must be at least 1, got {limit}")
-    key = ((base_url or DEFAULT_BASE_URL).rstrip("/"), limit)
-    with _semaphores_lock:
-        semaphore = _semaphores.get(key)
-        if semaphore is None:
-            semaphore = threading.BoundedSemaphore(limit)
-            _semaphores[key] = semaphore
-        return semaphore
-
-
-_clients: dict[tuple[str, str, float], openai.OpenAI] = {}
-_clients_lock = threading.Lock()
-
-
-def shared_client(api_key: str, base_url: str, timeout: float) -> openai.OpenAI:
-    """One `openai.OpenAI` (and so one connection pool) per endpoint, key and timeout.
-
-    Building a client costs tens of milliseconds (an SSL context even for http); the
-    task and reflection roles on one server share it. The key is only a dict key in
-    memory, never logged or stored.
-    """
-    key = (api_key, base_url.rstrip("/"), timeout)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = openai.OpenAI(
-                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
-            )
-            _clients[key] = client
-        return client
 
 
 @dataclass(frozen=True)
@@ -213,11 +172,12 @@ class OpenAIChatLM:
             with self._semaphore:
                 if self.stream_cut:
                     return self._read_streamed(self._streamed(client, messages))
-                response = client.chat.completions.create(
+                raw = client.chat.completions.with_raw_response.create(
                     model=self.name,
                     messages=cast(Any, [dict(m) for m in messages]),
                     **self._sampling_params(),
                 )
+                body = json.loads(raw.content)  # plain JSON: no response models to build
         except openai.APIStatusError as exc:
             return self._status_failure(exc, client.api_key)
         except openai.APITimeoutError:
@@ -231,7 +191,7 @@ class OpenAIChatLM:
         except ValueError as exc:  # a 200 whose JSON body is cut off or not JSON at all
             detail = _one_line(str(exc), client.api_key)
             return _Attempt(error=f"malformed response ({detail})", retryable=True)
-        return self._read(response)
+        return self._read(body if isinstance(body, Mapping) else {})
 
     def _sampling_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"temperature": self.temperature}
@@ -276,22 +236,23 @@ class OpenAIChatLM:
         )  # fmt: skip
         return _Attempt(completion=completion)
 
-    def _read(self, response: Any) -> _Attempt:
-        """Turn a 200 response into a Completion, or a retryable failure if it is empty."""
-        choices = getattr(response, "choices", None) or []
-        if not choices:
+    def _read(self, body: Mapping[str, Any]) -> _Attempt:
+        """Turn a 200 response's JSON into a Completion, or a retryable failure if it is empty."""
+        choices = body.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
             return _Attempt(error="response has no choices", retryable=True)
         choice = choices[0]
-        message = getattr(choice, "message", None)
-        text = getattr(message, "content", None) or ""
-        finish_reason = getattr(choice, "finish_reason", None)
-        usage = getattr(response, "usage", None)
-        input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-        output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        message = mapping_of(choice.get("message"))
+        content = message.get("content")
+        text = content if isinstance(content, str) else ""
+        finish_reason = choice.get("finish_reason")
+        usage = mapping_of(body.get("usage"))
+        input_tokens = whole_count(usage.get("prompt_tokens"))
+        output_tokens = whole_count(usage.get("completion_tokens"))
         if not text.strip():
             self.meter.add(self.role, input_tokens=input_tokens, output_tokens=output_tokens)
             return _Attempt(error=f"empty reply (finish_reason={finish_reason})", retryable=True)
-        cached, prefill_ms, decode_ms = server_accounting(response)
+        cached, prefill_ms, decode_ms = server_accounting(body)
         completion = Completion(
             text, input_tokens, output_tokens, False, finish_reason,
             cached_input_tokens=cached, prefill_ms=prefill_ms, decode_ms=decode_ms,
@@ -319,22 +280,6 @@ class OpenAIChatLM:
         """Exponential backoff for the `retry`-th retry (0-based), jittered to 50-100 %."""
         delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * BACKOFF_FACTOR**retry)
         return delay * (0.5 + 0.5 * self._rng.random())
-
-
-def server_accounting(response: Any) -> tuple[int, int, int]:
-    """(cached prompt tokens, prefill ms, decode ms) where the server reports them:
-    `usage.prompt_tokens_details.cached_tokens` (OpenAI, llama.cpp) and llama.cpp's
-    `timings` (`prompt_ms`, `predicted_ms`)."""
-    details = getattr(getattr(response, "usage", None), "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) if details is not None else None
-    extra = getattr(response, "model_extra", None) or {}
-    timings = extra.get("timings") if isinstance(extra, dict) else None
-    timings = timings if isinstance(timings, dict) else {}
-
-    def whole(value: Any) -> int:
-        return int(value) if isinstance(value, int | float) and value >= 0 else 0
-
-    return whole(cached), whole(timings.get("prompt_ms")), whole(timings.get("predicted_ms"))
 
 
 def _retry_after_s(header: str | None) -> float | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gepa_cli.lm.reply_cut import ReplyCut
+from gepa_cli.lm.response_fields import whole_count
 
 
 @dataclass(frozen=True)
@@ -77,25 +78,19 @@ def _delta_text(chunk: Any) -> str:
     return content if isinstance(content, str) else ""
 
 
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return 0
-    return int(value) if 0 <= value < 2**63 else 0
-
-
 def _reply(text: str, finish_reason: str | None, tally: _Tally) -> StreamedReply:
     timings = tally.timings or {}
-    computed, reused = _count(timings.get("prompt_n")), _count(timings.get("cache_n"))
+    computed, reused = whole_count(timings.get("prompt_n")), whole_count(timings.get("cache_n"))
     usage = tally.usage
     if usage is not None:
         details = getattr(usage, "prompt_tokens_details", None)
-        cached = _count(getattr(details, "cached_tokens", None)) if details else reused
-        input_tokens = _count(getattr(usage, "prompt_tokens", 0))
-        output_tokens = _count(getattr(usage, "completion_tokens", 0))
+        cached = whole_count(getattr(details, "cached_tokens", None)) if details else reused
+        input_tokens = whole_count(getattr(usage, "prompt_tokens", 0))
+        output_tokens = whole_count(getattr(usage, "completion_tokens", 0))
     else:
         cached, input_tokens = reused, computed + reused
-        output_tokens = _count(timings.get("predicted_n")) or tally.text_chunks
+        output_tokens = whole_count(timings.get("predicted_n")) or tally.text_chunks
     return StreamedReply(
         text, finish_reason, input_tokens, output_tokens, cached,
-        _count(timings.get("prompt_ms")), _count(timings.get("predicted_ms")),
+        whole_count(timings.get("prompt_ms")), whole_count(timings.get("predicted_ms")),
     )  # fmt: skip

@@ -39,16 +39,21 @@ _clients_lock = threading.Lock()
 def shared_client(api_key: str, base_url: str, timeout: float) -> openai.OpenAI:
     """One `openai.OpenAI` (and so one connection pool) per endpoint, key and timeout.
 
-    Building a client costs tens of milliseconds (an SSL context even for http); the
-    task and reflection roles on one server share it. The key is only a dict key in
-    memory, never logged or stored.
+    Building a client costs tens of milliseconds (the default HTTP client loads the CA
+    bundle into an SSL context even for a plain-http URL); the task and reflection roles on
+    one server share it, and a plain-http endpoint (the embedded server, a local vLLM) gets
+    an HTTP client without certificates, since it never speaks TLS. The key is only a dict
+    key in memory, never logged or stored.
     """
     key = (api_key, base_url.rstrip("/"), timeout)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
+            plain = base_url.lower().startswith("http://")
+            http = openai.DefaultHttpxClient(verify=False) if plain else None
             client = openai.OpenAI(
-                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
-            )
+                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
+                http_client=http,
+            )  # fmt: skip
             _clients[key] = client
         return client

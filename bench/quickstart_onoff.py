@@ -51,6 +51,7 @@ def run_variant(python: str, name: str, budget: int, seed: int, work: Path) -> d
     started = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.monotonic() - started
+    (work / f"{name}.log").write_text(done.stdout + done.stderr)  # the run's plain display
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         return {"variant": name, "error": f"exit {done.returncode}: {tail[0]}"}

@@ -43,7 +43,8 @@ class ScriptedReflector:
     def complete(self, messages: Sequence[Message]) -> Completion:
         text = messages[-1]["content"]
         self.prompts.append(text)
-        reply = self.respond(text)
+        first = next((m["content"] for m in messages if m["role"] == "user"), text)
+        reply = self.respond(first)  # a retry is answered as its original request
         if reply == "!fail":
             raise LMError("reflection server down")
         return Completion(reply)

@@ -85,7 +85,10 @@ def test_rejected_child_does_not_join_pool():
     proposals = [e for e in log if isinstance(e, ev.ProposalEvaluated)]
     assert proposals and not any(p.accepted for p in proposals)
     skips = [e.reason for e in log if isinstance(e, ev.IterationSkipped)]
-    assert "known" in skips  # the same rewrite proposed again is not re-evaluated
+    # the same rewrite proposed again is recognised at the reflection (retried, then given
+    # up as unchanged) and never re-evaluated
+    assert skips and set(skips) == {"unchanged"}
+    assert len(proposals) == 1
 
 
 def test_unchanged_and_failed_reflection_are_skipped_without_child_eval():

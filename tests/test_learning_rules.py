@@ -258,3 +258,33 @@ def test_a_run_retries_a_stubborn_reflection_hotter_through_the_cache(tmp_path, 
     events = (result.run_dir / "events.jsonl").read_text().splitlines()
     attempts = [json.loads(e) for e in events if '"ReflectionAttempted"' in e]
     assert [(a["outcome"], a["attempt"]) for a in attempts[:2]] == [("unchanged", 0), ("new", 1)]
+
+
+class RepeatingReflector:
+    """Replies with instructions from a list, in order, whatever it is asked; records the
+    last message of every request."""
+
+    name = "repeating"
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies, self.asked = list(replies), []
+
+    def complete(self, messages: Sequence[Message]) -> Completion:
+        self.asked.append(messages[-1]["content"])
+        return Completion(f"```\n{self.replies.pop(0)}\n```")
+
+
+def test_an_instruction_already_tried_is_retried_as_unchanged_with_a_request_that_says_so():
+    log: list = []
+    reflector = RepeatingReflector(["Try A.", "Try A.", "Try B."])
+    engine = engine_with(IdeaEvaluator(), reflector, log)
+    engine.score_seed({"solve": "Solve it."})
+    engine.step()  # proposes "Try A." (rejected or accepted: either way, now known)
+    engine.step()  # "Try A." again: retried; the retry gives "Try B."
+    assert "already tried" in reflector.asked[2]
+    attempts = [(e.iteration, e.outcome, e.attempt) for e in log
+                if isinstance(e, ev.ReflectionAttempted)]  # fmt: skip
+    assert attempts == [(1, "new", 0), (2, "unchanged", 0), (2, "new", 1)]
+    proposed = [e.new_prompts["solve"] for e in log if isinstance(e, ev.ProposalEvaluated)]
+    assert proposed == ["Try A.", "Try B."]  # "Try A." was never evaluated twice
+    assert not [e for e in log if isinstance(e, ev.IterationSkipped) and e.reason == "known"]

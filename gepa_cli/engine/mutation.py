@@ -191,10 +191,19 @@ class ReflectiveMutation:
     def _reflect_phase(self, proposals: list[Proposal]) -> None:
         jobs = [(p, m) for p in proposals for m in p.modules]
 
+        state = self.ledger.state
+
         def reflect(job: tuple[Proposal, str]) -> ReflectionResult:
             p, module = job
             text = p.parent.prompts[module]
-            return reflect_module(self.settings, self.reflector, module, text, p.parent_rollouts)
+
+            def tried(new: str) -> bool:  # exact for one module; with several, a heuristic
+                cid = candidate_id({**p.parent.prompts, module: new})
+                return state.has(cid) or cid in state.tried_children
+
+            return reflect_module(
+                self.settings, self.reflector, module, text, p.parent_rollouts, tried
+            )
 
         for (p, module), result in zip(jobs, self.map(reflect, jobs), strict=True):
             self._record_attempts(p, module, result)

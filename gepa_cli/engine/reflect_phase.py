@@ -9,7 +9,7 @@ and the mutation step records it in proposal order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
@@ -51,8 +51,11 @@ def reflect_module(
     module: str,
     instruction: str,
     rollouts: Sequence[Rollout],
+    tried: Callable[[str], bool] = lambda text: False,
 ) -> ReflectionResult:
-    """Ask for a new instruction for `module`, retrying fruitless replies."""
+    """Ask for a new instruction for `module`, retrying fruitless replies. A reply whose
+    instruction `tried` reports as already proposed counts as `unchanged` (it gives nothing
+    new to try) and is retried with a request that says so."""
     first = build_reflection_messages(module, instruction, rollouts, settings.reflection_template)
     messages = first
     attempts: list[Attempt] = []
@@ -65,10 +68,12 @@ def reflect_module(
             return ReflectionResult(None, tuple(attempts), exc)
         text = extract_instruction(completion.text)
         outcome = classify_reply(text, instruction)
-        attempts.append(Attempt(outcome, completion.latency_s))
-        if outcome == "new":
+        repeat = outcome == "new" and text is not None and tried(text)
+        attempts.append(Attempt("unchanged" if repeat else outcome, completion.latency_s))
+        if outcome == "new" and not repeat:
             return ReflectionResult(text, tuple(attempts))
         messages = build_retry_messages(
-            first, completion.text, outcome, module, rollouts, settings.perfect_score
-        )
+            first, completion.text, "tried" if repeat else outcome, module, rollouts,
+            settings.perfect_score,
+        )  # fmt: skip
     return ReflectionResult(None, tuple(attempts))

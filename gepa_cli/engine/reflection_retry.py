@@ -2,7 +2,8 @@
 
 Every reply is one of three outcomes: `new` (an instruction that differs from the
 parent's), `unchanged` (the parent's instruction again, up to whitespace and case), or
-`unusable` (nothing extractable, a refusal, or a request for more input). An unchanged
+`unusable` (nothing extractable, a refusal, or a request for more input). An instruction
+that was already proposed earlier in the run counts as `unchanged` too. An unchanged
 or unusable reply is followed by a changed request: the previous reply is shown back as
 the repeat or non-answer it was, and the examples the step got wrong are put first.
 """
@@ -48,6 +49,11 @@ def classify_reply(instruction: str | None, parent_instruction: str) -> str:
 
 
 def _what_went_wrong(outcome: str) -> str:
+    if outcome == "tried":
+        return (
+            "Your reply is an instruction that was already tried on this step and did not do "
+            "better. Write a different one."
+        )
     if outcome == "unchanged":
         return (
             "Your reply repeated the current instruction without a change. The step keeps "

@@ -8,9 +8,7 @@ OUT.json gets the run's monotonic start/end (to match the server's records), its
 summary counters, the peak RSS of the process, and per checkpoint the iteration,
 the seconds since the previous checkpoint and the seconds spent persisting
 (checkpoint.json, derived views, events.jsonl). Persistence is timed by wrapping
-`RunDir` methods from outside; nothing in gepa_cli is changed. It is the time the run
-waited for them: the fsync of checkpoint.json runs in a background thread
-(gepa_cli/rundir/durable.py) and is not in these figures (it is in the wall time).
+`RunDir` methods from outside; nothing in gepa_cli is changed.
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
-"""checkpoint.json and config.yaml are in place at once and fsynced in the background
-(gepa_cli/rundir/durable.py): a kill right after `save_checkpoint` finds the new
-checkpoint complete; the summary and the lock's release wait for the fsyncs."""
+"""checkpoint.json and config.yaml are fsynced before they are renamed into place
+(gepa_cli/rundir/durable.py), so a kill or a power cut leaves the old file or the new one,
+never a damaged one; derived views skip the fsync."""
 
 from __future__ import annotations
 
-import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,61 +12,40 @@ from test_rundir import build_state
 
 from gepa_cli.rundir import durable
 from gepa_cli.rundir.directory import RunDir
-from gepa_cli.rundir.durable import BackgroundSync
-
-
-class GatedFsync:
-    """An os.fsync that records the file it synced and can be held back."""
-
-    def __init__(self) -> None:
-        self.gate = threading.Event()
-        self.synced: list[str] = []
-        self.real = os.fsync
-
-    def __call__(self, fd: int) -> None:
-        self.gate.wait(10)
-        self.synced.append(os.readlink(f"/proc/self/fd/{fd}"))
-        self.real(fd)
 
 
 @pytest.fixture
-def fsync(monkeypatch: pytest.MonkeyPatch) -> GatedFsync:
-    gated = GatedFsync()
-    monkeypatch.setattr(durable.os, "fsync", gated)
-    return gated
+def order(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Records every fsync (of which final file) and rename, in order."""
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: str, dst: str | Path) -> None:
+        calls.append(("rename", Path(dst).name))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(durable.os, "fsync", fsync)
+    monkeypatch.setattr(durable.os, "replace", replace)
+    return calls
 
 
-def test_checkpoint_is_complete_before_its_fsync_and_flush_waits_for_it(
-    tmp_path: Path, fsync: GatedFsync
-) -> None:
+def test_the_checkpoint_is_fsynced_before_its_rename(tmp_path: Path, order: list) -> None:
     rundir = RunDir.create(tmp_path / "runs", "demo", None)
+    order.clear()
     rundir.save_checkpoint(build_state(), {"usage": {}})
-    on_disk = json.loads((rundir.path / "checkpoint.json").read_text())  # as a kill finds it
-    assert on_disk["engine"]["iteration"] == 3 and fsync.synced == []
-    fsync.gate.set()
-    rundir.flush_to_disk()
-    assert fsync.synced == [str(rundir.path / "checkpoint.json")]
+    assert [kind for kind, _ in order] == ["fsync", "rename"]
+    assert ".checkpoint.json." in order[0][1] and order[1][1] == "checkpoint.json"
 
 
-def test_summary_and_lock_release_come_after_the_fsyncs(tmp_path: Path, fsync: GatedFsync) -> None:
+def test_config_is_durable_and_views_are_not(tmp_path: Path, order: list) -> None:
     rundir = RunDir.create(tmp_path / "runs", "demo", None)
-    with rundir.lock():
-        rundir.write_config({"name": "demo"})
-        rundir.save_checkpoint(build_state(), {})
-        threading.Timer(0.2, fsync.gate.set).start()
-        rundir.write_summary({"best_candidate": None})
-        assert sorted(Path(p).name for p in fsync.synced[:2]) == ["checkpoint.json", "config.yaml"]
-        rundir.save_checkpoint(build_state(), {})
-    assert [Path(p).name for p in fsync.synced].count("checkpoint.json") == 2
-
-
-def test_an_fsync_error_surfaces_at_flush(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(fd: int) -> None:
-        raise OSError("EIO")
-
-    monkeypatch.setattr(durable.os, "fsync", broken)
-    sync = BackgroundSync()
-    (tmp_path / "f").write_text("x")
-    sync.sync(tmp_path / "f")
-    with pytest.raises(OSError, match="EIO"):
-        sync.close()
+    order.clear()
+    rundir.write_config({"name": "demo"})
+    assert [kind for kind, _ in order] == ["fsync", "rename"]
+    order.clear()
+    rundir.save_views(build_state(), [])
+    assert order and all(kind == "rename" for kind, _ in order)

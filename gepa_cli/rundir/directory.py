@@ -24,7 +24,7 @@ import yaml
 from gepa_cli.engine.events import Event, event_to_json
 from gepa_cli.engine.state import SCHEMA_VERSION, CheckpointError, EngineState
 from gepa_cli.input_limits import load_yaml
-from gepa_cli.rundir.durable import BackgroundSync, RunLock, write_atomic
+from gepa_cli.rundir.durable import RunLock, write_atomic
 from gepa_cli.rundir.files import (
     BEST_DIR,
     CACHE_FILE,
@@ -66,8 +66,6 @@ class RunDir:
         self._event_lock = threading.Lock()
         self._candidates_written: int | None = None
         self._views: dict[Path, str] = {}
-        self._sync = BackgroundSync()
-        """fsyncs checkpoint.json and config.yaml after their rename (see durable.py)."""
         """The text of each derived view as this object last wrote it (see `_write_view`)."""
 
     # --- creating and opening ---------------------------------------------------------
@@ -136,7 +134,7 @@ class RunDir:
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        return RunLock(fd, self._sync.close)
+        return RunLock(fd)
 
     # --- paths ------------------------------------------------------------------------
 
@@ -155,7 +153,7 @@ class RunDir:
 
     def write_config(self, config: Mapping[str, Any]) -> None:
         text = yaml.safe_dump(dict(config), sort_keys=False)
-        self._write_then_sync(self.file(CONFIG_FILE), text)
+        write_atomic(self.file(CONFIG_FILE), text)
 
     def read_config(self) -> dict[str, Any]:
         path = self.file(CONFIG_FILE)
@@ -207,17 +205,7 @@ class RunDir:
         if clash:
             raise ValueError(f"checkpoint extra may not use the keys {sorted(clash)}")
         payload = {"schema_version": SCHEMA_VERSION, "engine": state.to_json(), **extra}
-        self._write_then_sync(self.file(CHECKPOINT_FILE), json.dumps(payload, ensure_ascii=False))
-
-    def _write_then_sync(self, path: Path, text: str) -> None:
-        """Atomically in place now (a kill loses nothing); durable once a background
-        fsync is done (see durable.py; `flush_to_disk` waits for it)."""
-        write_atomic(path, text, durable=False)
-        self._sync.sync(path)
-
-    def flush_to_disk(self) -> None:
-        """Wait for the background fsyncs of the files written so far."""
-        self._sync.flush()
+        write_atomic(self.file(CHECKPOINT_FILE), json.dumps(payload, ensure_ascii=False))
 
     def load_checkpoint(self) -> tuple[EngineState, dict[str, Any]]:
         """The engine state and the extra fields saved with it."""
@@ -316,7 +304,6 @@ class RunDir:
 
     def write_summary(self, summary: Mapping[str, Any]) -> None:
         text = json.dumps(dict(summary), indent=2, ensure_ascii=False, default=str) + "\n"
-        self.flush_to_disk()  # the checkpoint the summary describes is on disk first
         write_atomic(self.file(SUMMARY_FILE), text)
 
     def read_summary(self) -> dict[str, Any]:

@@ -93,6 +93,13 @@ def _spread(values: Sequence[float]) -> str:
     return f"{mean(values):.3f} [{min(values):.3f}–{max(values):.3f}]"
 
 
+def _counts(values: Sequence[int]) -> str:
+    """Whole numbers: one value, or the mean and range."""
+    if len(values) == 1:
+        return str(values[0])
+    return f"{mean(values):.0f} [{min(values)}–{max(values)}]" if values else "—"
+
+
 def _rates(runs: Sequence[RunResult]) -> str:
     calls = sum(r.reflections.get("calls", 0) for r in runs)
     if not calls:
@@ -120,7 +127,7 @@ def _row(cell: str, runs: Sequence[RunResult]) -> str:
     best_test = _spread([b for _, b in tests if b is not None])
     gain = _spread([b - s for s, b in tests if b is not None and s is not None])
     val = f"{_spread([r.val_seed for r in runs])} → {_spread([r.val_best for r in runs])}"
-    to_best = _spread([float(r.calls_to_best) for r in runs]).replace(".000", "")
+    to_best = _counts([r.calls_to_best for r in runs])
     budget = runs[0].max_metric_calls if runs else None
     minutes = _spread([r.minutes for r in runs])
     seeds = ",".join(str(r.seed) for r in runs)

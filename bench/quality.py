@@ -91,19 +91,17 @@ REFERENCE_TASK = "banking77"
 
 
 def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, int]]:
-    """Every run in priority order: each task's default cell on the first seed; the
-    reference task's default and staged cells on every seed and its select cell; the other
-    fast tasks' staged cell; then the fast tasks' early cells on every seed; then every
-    other cell of the fast tasks; then the slow tasks' defaults on the other seeds, and
+    """Every run in priority order: each task's default cell on the first seed; the fast
+    tasks' default and staged cells on every seed; the select cell; then the fast tasks'
+    early cells on every seed; then every other cell of the fast tasks; then the slow tasks' defaults on the other seeds, and
     their ablations last."""
     tasks = [t for t in TASKS if only is None or t.name in only]
     fast = sorted((t for t in tasks if t.fast), key=lambda t: t.name != REFERENCE_TASK)
     slow = [t for t in tasks if not t.fast]
     first, rest = seeds[0], seeds[1:]
     order: list[tuple[TaskPlan, str, int]] = [(t, "default", first) for t in tasks]
-    order += [(t, c, s) for t in fast[:1] for s in seeds for c in ("default", "staged")]
+    order += [(t, c, s) for t in fast for s in seeds for c in ("default", "staged")]
     order += [(t, "select", first) for t in fast if t.name in SELECT_TASKS]
-    order += [(t, "staged", first) for t in fast[1:]]
     order += [(t, c, s) for t in fast for s in seeds for c in ("default", *EARLY_CELLS)]
     for t in fast:
         for s in seeds:

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.quality_report import RunResult, load_reference, render
+from bench.quality_report import INTERRUPTED, RunResult, load_reference, render
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "bench" / ".quality-runs"
@@ -93,8 +93,8 @@ REFERENCE_TASK = "banking77"
 def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, int]]:
     """Every run in priority order: each task's default cell on the first seed; the fast
     tasks' default and staged cells on every seed; the select cell; then the fast tasks'
-    early cells on every seed; then every other cell of the fast tasks; then the slow tasks' defaults on the other seeds, and
-    their ablations last."""
+    early cells on every seed; then every other cell of the fast tasks; then the slow
+    tasks' defaults on the other seeds, and their ablations last."""
     tasks = [t for t in TASKS if only is None or t.name in only]
     fast = sorted((t for t in tasks if t.fast), key=lambda t: t.name != REFERENCE_TASK)
     slow = [t for t in tasks if not t.fast]
@@ -150,7 +150,7 @@ def ensure_run(task: TaskPlan, cell: str, seed: int) -> None:
     where = run_dir(task, cell, seed)
     if (where / "summary.json").is_file():
         summary = json.loads((where / "summary.json").read_text())
-        if summary.get("stopped_because") not in ("sigint", "sigterm", "outage"):
+        if summary.get("stopped_because") not in INTERRUPTED:
             return
     if (where / "checkpoint.json").is_file():
         _gepa("resume", str(where))

@@ -12,6 +12,11 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from bench.quality_economy import economy_headline, economy_section
+
+INTERRUPTED = ("sigint", "sigterm", "outage")
+"""How a run stops when it is not finished (it resumes from its checkpoint)."""
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -43,6 +48,8 @@ class RunResult:
             lines = (run_dir / "candidates.jsonl").read_text().splitlines()
         except (OSError, ValueError):
             return None
+        if summary.get("stopped_because") in INTERRUPTED:
+            return None  # unfinished: `bench.quality` resumes it
         records = {r["id"]: r for r in map(json.loads, filter(None, lines))}
         best = records.get(summary.get("best_candidate") or "", {})
         test = summary.get("test") or {}
@@ -252,29 +259,6 @@ def _gain_per_call_lines(results: Sequence[RunResult]) -> list[str]:
     return lines
 
 
-def _economy_lines(results: Sequence[RunResult]) -> list[str]:
-    """Staged validation's savings and calls to the best; the val-vs-select gap."""
-    lines = []
-    for task in sorted({r.task for r in results if r.cell == "staged"}):
-        staged = [r for r in results if r.task == task and r.cell == "staged"]
-        full = [r for r in results if r.task == task and r.cell == "default"]
-        saved = mean(float(r.calls_saved or 0) for r in staged)
-        to_best = mean(float(r.calls_to_best) for r in staged)
-        full_to_best = mean(float(r.calls_to_best) for r in full) if full else float("nan")
-        lines.append(
-            f"- {task}, staged: {saved:.0f} metric calls saved per run on stopped children; "
-            f"calls to the best {to_best:.0f} (full: {full_to_best:.0f})"
-        )
-    gaps = [r for r in results if r.val_select_gap is not None]
-    for task in sorted({r.task for r in gaps}):
-        values = [float(r.val_select_gap or 0.0) for r in gaps if r.task == task]
-        lines.append(
-            f"- {task}, val-vs-select gap (best val mean minus the final candidate's select "
-            f"mean): {_spread(values)}"
-        )
-    return lines
-
-
 def _stalled_line(results: Sequence[RunResult]) -> str:
     stalled = [
         r
@@ -293,7 +277,7 @@ def _headline(results: Sequence[RunResult], tasks: Sequence[str]) -> list[str]:
         *_comparison_lines(results, tasks),
         *_fruitless_lines(results),
         *_gain_per_call_lines(results),
-        *_economy_lines(results),
+        *economy_headline(results),
         _stalled_line(results),
     ]
 
@@ -324,7 +308,9 @@ def render(
         "",
     ]
     tables = [_task_table(t, cells, results) for t in tasks]
-    return "\n".join(head) + "\n" + "\n".join(tables) + ("\n" + notes if notes else "")
+    economy = economy_section(results)
+    body = "\n".join(tables) + ("\n" + economy if economy else "")
+    return "\n".join(head) + "\n" + body + ("\n" + notes if notes else "")
 
 
 def as_json(results: Sequence[RunResult]) -> list[dict[str, Any]]:

@@ -18,8 +18,8 @@ from pathlib import Path
 from gepa_cli.config import load_config
 from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
 from gepa_cli.engine.sampler import minibatch
-from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.lm.usage import UsageMeter
+from gepa_cli.run.evaluator import ConcurrentEvaluator
 from gepa_cli.run.models import build_models
 from gepa_cli.run.runner import load_task_and_data
 

@@ -13,7 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
-from gepa_cli.engine.reflection_retry import build_retry_messages, classify_reply
+from gepa_cli.engine.reflection_retry import (
+    build_retry_messages,
+    classify_reply,
+    retry_reason,
+)
 from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.types import Rollout
 from gepa_cli.lm.base import LM, LMError
@@ -73,7 +77,7 @@ def reflect_module(
         if outcome == "new" and not repeat:
             return ReflectionResult(text, tuple(attempts))
         messages = build_retry_messages(
-            first, completion.text, "tried" if repeat else outcome, module, rollouts,
+            first, completion.text, retry_reason(text, outcome, repeat), module, rollouts,
             settings.perfect_score,
         )  # fmt: skip
     return ReflectionResult(None, tuple(attempts))

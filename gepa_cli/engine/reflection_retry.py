@@ -2,10 +2,11 @@
 
 Every reply is one of three outcomes: `new` (an instruction that differs from the
 parent's), `unchanged` (the parent's instruction again, up to whitespace and case), or
-`unusable` (nothing extractable, a refusal, or a request for more input). An instruction
-that was already proposed earlier in the run counts as `unchanged` too. An unchanged
-or unusable reply is followed by a changed request: the previous reply is shown back as
-the repeat or non-answer it was, and the examples the step got wrong are put first.
+`unusable` (nothing extractable, a refusal, a request for more input, or the request's
+own examples copied back with their feedback). An instruction that was already proposed
+earlier in the run counts as `unchanged` too. An unchanged or unusable reply is followed
+by a changed request: the previous reply is shown back as the repeat or non-answer it
+was, and the examples the step got wrong are put first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ _ASKS_FOR_INPUT = re.compile(
     re.IGNORECASE,
 )
 
+_EXAMPLE_ECHO = re.compile(
+    r"^[#*\s]*Example \d+[*:\s]*\n+[*\s]*Input\b.*?^[*\s]*Feedback\b",
+    re.IGNORECASE | re.MULTILINE | re.DOTALL,
+)
+"""An example block of the request (its header, `Input`, ..., `Feedback`) in a reply's
+instruction: the grader's feedback would reach the task model as part of its prompt."""
+
+
+def echoes_examples(instruction: str) -> bool:
+    """Whether the instruction copies an example of the request with its feedback."""
+    return _EXAMPLE_ECHO.search(instruction) is not None
+
 
 def _normalized(text: str) -> str:
     return " ".join(text.split()).casefold()
@@ -43,18 +56,34 @@ def classify_reply(instruction: str | None, parent_instruction: str) -> str:
     head = instruction.strip()[:200]
     if _NON_ANSWER.search(head) or (len(instruction) < 300 and _ASKS_FOR_INPUT.search(head)):
         return "unusable"
+    if echoes_examples(instruction):
+        return "unusable"
     if _normalized(instruction) == _normalized(parent_instruction):
         return "unchanged"
     return "new"
 
 
-def _what_went_wrong(outcome: str) -> str:
-    if outcome == "tried":
+def retry_reason(instruction: str | None, outcome: str, already_tried: bool) -> str:
+    """What the follow-up request names as wrong: `tried`, `echo`, or the outcome."""
+    if already_tried:
+        return "tried"
+    if outcome == "unusable" and instruction is not None and echoes_examples(instruction):
+        return "echo"
+    return outcome
+
+
+def _what_went_wrong(reason: str) -> str:
+    if reason == "echo":
+        return (
+            "Your reply copied the examples and their feedback into the instruction. The "
+            "step never sees the feedback; write the general rules it teaches instead."
+        )
+    if reason == "tried":
         return (
             "Your reply is an instruction that was already tried on this step and did not do "
             "better. Write a different one."
         )
-    if outcome == "unchanged":
+    if reason == "unchanged":
         return (
             "Your reply repeated the current instruction without a change. The step keeps "
             "failing with that instruction, so it must change."
@@ -68,7 +97,7 @@ def _what_went_wrong(outcome: str) -> str:
 def build_retry_messages(
     first_request: Sequence[Message],
     previous_reply: str,
-    outcome: str,
+    reason: str,
     module: str,
     rollouts: Sequence[Rollout],
     perfect_score: float,
@@ -77,7 +106,7 @@ def build_retry_messages(
     with it and puts the failing examples with their feedback first."""
     failing = [r for r in rollouts if r.score < perfect_score] or list(rollouts)
     follow_up = (
-        f"{_what_went_wrong(outcome)}\n\n"
+        f"{_what_went_wrong(reason)}\n\n"
         f"These are the inputs the step got wrong, with the feedback on each:\n\n"
         f"{render_examples(module, failing)}\n\n"
         "Write a different, improved instruction for the step: keep what still holds, and "

@@ -163,12 +163,19 @@ def ensure_run(task: TaskPlan, cell: str, seed: int) -> None:
     _gepa("run", task.config, "--run-dir", str(where), *[a for s in sets for a in ("--set", s)])
 
 
+def _val_limit(task: TaskPlan) -> int:
+    """The task's val size, from its `task.data.val.limit=N` override."""
+    prefix = "task.data.val.limit="
+    return next((int(o[len(prefix) :]) for o in task.overrides if o.startswith(prefix)), 0)
+
+
 def collect() -> list[RunResult]:
-    results = [
-        result
-        for path in sorted(RUNS.glob("*/reference/seed*/result.json"))
-        if (result := load_reference(path.parts[-4], int(path.parts[-2][4:]), path)) is not None
-    ]
+    results = []
+    for path in sorted(RUNS.glob("*/reference/seed*/result.json")):
+        name = path.parts[-4]
+        val = _val_limit(next(t for t in TASKS if t.name == name))
+        if (ref := load_reference(name, int(path.parts[-2][4:]), path, val)) is not None:
+            results.append(ref)
     for task in TASKS:
         for cell in CELLS:
             for seed_dir in sorted((RUNS / task.name / cell).glob("seed*")):

@@ -61,7 +61,7 @@ class RunResult:
             test.get("best"),
             float(summary.get("seed_val_score") or 0.0),
             float(summary.get("best_val_score") or 0.0),
-            int(best.get("metric_calls_at_discovery", 0)),
+            _calls_when_scored(run_dir, best),
             int(summary.get("metric_calls", 0)),
             summary.get("max_metric_calls"),
             dict(summary.get("reflections") or {}),
@@ -73,8 +73,27 @@ class RunResult:
         )
 
 
-def load_reference(task: str, seed: int, path: Path) -> RunResult | None:
-    """A reference-library run written by `bench.quality_reference`."""
+def _calls_when_scored(run_dir: Path, best: dict[str, Any]) -> int:
+    """Metric calls spent when the best candidate's val scores were complete (its
+    `CandidateAdded` event): the same point under `full` and `staged` validation, where
+    `metric_calls_at_discovery` is taken before val under `full` but after the first stage
+    under `staged`."""
+    try:
+        for line in (run_dir / "events.jsonl").read_text().splitlines():
+            event = json.loads(line) if '"CandidateAdded"' in line else {}
+            if event.get("event") == "CandidateAdded" and event.get("candidate_id") == best.get(
+                "id"
+            ):
+                return int(event["metric_calls"])
+    except (OSError, ValueError, KeyError):
+        pass
+    return int(best.get("metric_calls_at_discovery", 0))
+
+
+def load_reference(task: str, seed: int, path: Path, val_size: int = 0) -> RunResult | None:
+    """A reference-library run written by `bench.quality_reference`. Its calls to the best
+    are counted before the best's val scores (the reference's `discovery_eval_counts`);
+    `val_size` is added so they count to the same point as gepa-cli's rows."""
     try:
         raw = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -82,7 +101,8 @@ def load_reference(task: str, seed: int, path: Path) -> RunResult | None:
     test = raw.get("test") or {}
     return RunResult(
         task, REFERENCE_CELL, seed, test.get("seed"), test.get("best"),
-        float(raw["seed_val_score"]), float(raw["best_val_score"]), int(raw["calls_to_best"]),
+        float(raw["seed_val_score"]), float(raw["best_val_score"]),
+        int(raw["calls_to_best"]) + (val_size if int(raw["calls_to_best"]) else 0),
         int(raw["metric_calls"]), raw.get("max_metric_calls"), {}, "max_metric_calls",
         max(0, int(raw.get("max_metric_calls") or 0) - int(raw["metric_calls"])),
         float(raw["elapsed_s"]) / 60,

@@ -16,7 +16,7 @@ from openai_stub_server import StubServer
 
 from gepa_cli.config import ConfigError, load_config
 from gepa_cli.display.plain import PlainDisplay
-from gepa_cli.display.progress import RunInfo
+from gepa_cli.display.run_info import RunInfo
 from gepa_cli.engine import events as ev
 from gepa_cli.run.runner import engine_settings, start_run
 

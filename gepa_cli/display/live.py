@@ -21,14 +21,10 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from gepa_cli.display.progress import (
-    RunFacts,
-    RunInfo,
-    RunProgress,
-    Stats,
-    no_stats,
+from gepa_cli.display.progress import RunProgress, outcome_line
+from gepa_cli.display.run_info import RunFacts, RunInfo, Stats, no_stats
+from gepa_cli.display.summary_text import (
     one_line,
-    outcome_line,
     reflections_text,
     short_id,
     stats_text,

@@ -16,18 +16,18 @@ from rich.console import Console
 
 from gepa_cli.display.live import RichDisplay
 from gepa_cli.display.progress import (  # noqa: F401  (re-exported for the runner and tests)
+    RunProgress,
+    opens_pending_line,
+    outcome_line,
+)
+from gepa_cli.display.run_info import (  # noqa: F401  (re-exported for the runner and tests)
     ResumePoint,
     RunFacts,
     RunInfo,
-    RunProgress,
     Stats,
     no_stats,
-    one_line,
-    opens_pending_line,
-    outcome_line,
-    short_id,
-    summary_rows,
 )
+from gepa_cli.display.summary_text import one_line, short_id, summary_rows
 from gepa_cli.engine import events as ev
 
 __all__ = [

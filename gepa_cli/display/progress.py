@@ -1,106 +1,15 @@
-"""What a display is told and what it folds from events: `RunInfo` at the start,
-`RunFacts` from the run loop, and `RunProgress`, the numbers folded from engine
-events (progress so far, the latest outcome, best-score history, the frontier's
-leaders, the last proposed instruction), plus the closing summary rows."""
+"""What a display folds from events: `RunProgress`, the numbers of a run so far
+(progress, the latest outcome, best-score history, the frontier's leaders, the last
+proposed instruction), and the outcome line it is written as."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
+from gepa_cli.display.run_info import ResumePoint
+from gepa_cli.display.summary_text import minibatch_score, one_line, short_id
 from gepa_cli.engine import events as ev
-from gepa_cli.engine.state import EngineState
-from gepa_cli.rundir.views import FrontierMember, non_dominated
-
-
-@dataclass(frozen=True)
-class ResumePoint:
-    """Where a resumed run starts: the numbers the display shows before any new event."""
-
-    iteration: int
-    metric_calls: int
-    candidates: int
-    frontier_size: int
-    best_id: str
-    best_val_score: float
-    seed_val_score: float
-    frontier: tuple[FrontierMember, ...] = ()
-    reflections: Mapping[str, float] = field(default_factory=dict)
-
-    @staticmethod
-    def from_state(state: EngineState) -> ResumePoint:
-        best = state.best_id()
-        frontier = tuple(non_dominated(state))
-        return ResumePoint(
-            state.iteration, state.metric_calls, len(state.candidates),
-            len(frontier), best, state.mean_val_score(best),
-            state.mean_val_score(state.seed_id()), frontier, dict(state.reflections),
-        )  # fmt: skip
-
-
-Stats = Callable[[], Mapping[str, int]]
-"""Live LM counters: {"lm_calls": int, "tokens": int, "errors": int}."""
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What a display says at the start: where results go and which model runs where.
-
-    An endpoint is e.g. "embedded llama.cpp at http://127.0.0.1:PORT/v1" or
-    "openai-compatible at URL"; leave it empty if the model text already says it.
-    """
-
-    run_dir: Path | str
-    name: str  # the config's `name`
-    task_model: str
-    reflection_model: str
-    max_metric_calls: int | None
-    train_size: int
-    val_size: int
-    task_endpoint: str = ""
-    reflection_endpoint: str = ""
-    resume: ResumePoint | None = None
-
-    def model_line(self, role: str) -> str:
-        """`<model> (<endpoint>)` for role "task" or "reflection"."""
-        model, where = (
-            (self.task_model, self.task_endpoint)
-            if role == "task"
-            else (self.reflection_model, self.reflection_endpoint)
-        )
-        return f"{model} ({where})" if where else model
-
-
-@dataclass(frozen=True)
-class RunFacts:
-    """What the run loop knows beyond the events, sent after each event."""
-
-    cost_usd: float | None  # dollars so far; None when no model has a price
-    max_cost_usd: float | None
-    frontier_wins: Mapping[str, int] | None = None  # after a FrontierChanged; None: unchanged
-
-    def cost_text(self) -> str | None:
-        """`$0.0123` or `$0.0123 of $1.00`; None when the cost is not tracked."""
-        if self.cost_usd is None:
-            return None
-        cap = "" if self.max_cost_usd is None else f" of ${self.max_cost_usd:.2f}"
-        return f"${self.cost_usd:.4f}{cap}"
-
-
-def short_id(cid: str) -> str:
-    return f"{cid[:6]}.."
-
-
-def minibatch_score(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0")
-    return text + "0" if text.endswith(".") else text
-
-
-def one_line(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -288,87 +197,10 @@ def _merge_outcome(event: ev.MergeEvaluated) -> Outcome:
     return Outcome(event.iteration, "", text, verdict)
 
 
-def reflections_text(counts: Mapping[str, Any]) -> str | None:
-    """`12 calls: 9 new, 2 unchanged, 1 unusable (3 retries); 41 s on fruitless replies`."""
-    calls = int(counts.get("calls", 0) or 0)
-    if calls <= 0:
-        return None
-    parts = ", ".join(f"{int(counts.get(k, 0) or 0)} {k}" for k in ("new", "unchanged", "unusable"))
-    wasted = float(counts.get("wasted_s", 0.0) or 0.0)
-    retries = int(counts.get("retries", 0) or 0)
-    return f"{calls} calls: {parts} ({retries} retries); {wasted:.0f} s on fruitless replies"
-
-
-def staged_text(staged: Mapping[str, Any]) -> str:
-    """`3 children stopped early, 24 metric calls saved`."""
-    stopped, saved = staged.get("stopped_early", 0), staged.get("metric_calls_saved", 0)
-    children = "child" if stopped == 1 else "children"
-    return f"{stopped} {children} stopped early, {saved:,} metric calls saved"
-
-
 def outcome_line(outcome: Outcome) -> str:
     """`iter 7 parent 3f2a91.. module solve: 1.0 -> 2.0 accepted (9b1c07.. val 0.733)`."""
     parent = f" parent {short_id(outcome.parent_id)}" if outcome.parent_id else ""
     return f"iter {outcome.iteration}{parent} {outcome.text}"
-
-
-def no_stats() -> Mapping[str, int]:
-    return {}
-
-
-def stats_text(stats: Mapping[str, int]) -> str:
-    return (
-        f"{stats.get('lm_calls', 0):,} LM calls, {stats.get('tokens', 0):,} tokens, "
-        f"{stats.get('errors', 0)} LM errors"
-    )
-
-
-def summary_rows(summary: Mapping[str, Any], stats: Mapping[str, int]) -> list[tuple[str, str]]:
-    """The result as (label, value) pairs; keys absent from `summary` are left out.
-
-    The live LM counters fill in when the summary has no `lm_calls`; LM errors show if any.
-    """
-    rows: list[tuple[str, str]] = []
-    best, seed = summary.get("best_val_score"), summary.get("seed_val_score")
-    if summary.get("best_candidate"):
-        rows.append(("best candidate", str(summary["best_candidate"])))
-    if isinstance(best, int | float):
-        seed_text = f" (seed {seed:.3f})" if isinstance(seed, int | float) else ""
-        rows.append(("best val score", f"{best:.3f}{seed_text}"))
-    test = summary.get("test")
-    if isinstance(test, Mapping) and "best" in test:
-        rows.append(("test", f"{test['seed']:.3f} -> {test['best']:.3f} (n={test.get('n')})"))
-    select = summary.get("select")
-    if isinstance(select, Mapping) and isinstance(select.get("val_select_gap"), int | float):
-        rows.append(
-            (
-                "final (on select)",
-                f"{select.get('candidate')} select {select.get('select_score', 0):.3f}, "
-                f"val-vs-select gap {select['val_select_gap']:+.3f}",
-            )
-        )
-    for key in ("candidates", "iterations", "metric_calls", "lm_calls", "tokens"):
-        if isinstance(summary.get(key), int):
-            rows.append((key.replace("_", " "), f"{summary[key]:,}"))
-    if isinstance(summary.get("cost_usd"), int | float):
-        rows.append(("cost", f"${summary['cost_usd']:.4f}"))
-    if "lm_calls" not in summary and stats:
-        rows.append(("LM usage", stats_text(stats)))
-    elif stats.get("errors"):
-        rows.append(("LM errors", str(stats["errors"])))
-    reflections = summary.get("reflections")
-    if isinstance(reflections, Mapping) and (text := reflections_text(reflections)):
-        rows.append(("reflections", text))
-    staged = summary.get("staged_validation")
-    if isinstance(staged, Mapping):
-        rows.append(("staged validation", staged_text(staged)))
-    if summary.get("stopped_because"):
-        unspent = summary.get("unspent_metric_calls")
-        left = (
-            f" ({unspent:,} metric calls unspent)" if isinstance(unspent, int) and unspent else ""
-        )
-        rows.append(("stopped because", f"{summary['stopped_because']}{left}"))
-    return rows
 
 
 def opens_pending_line(event: ev.Event) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
-from gepa_cli.display.progress import reflections_text
+from gepa_cli.display.summary_text import reflections_text
 from gepa_cli.report.svg import Series, esc, heatmap_svg, lineage_svg, short_id, step_chart
 from gepa_cli.report.values import USAGE_COLUMNS, CandidateInfo, ReportData
 

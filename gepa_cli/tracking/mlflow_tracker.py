@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from gepa_cli.config import ExperimentConfig, config_to_dict
-from gepa_cli.display.progress import RunFacts, RunInfo, RunProgress
+from gepa_cli.display.progress import RunProgress
+from gepa_cli.display.run_info import RunFacts, RunInfo
 from gepa_cli.engine import events as ev
 from gepa_cli.tracking.redact import Redactor, flatten
 

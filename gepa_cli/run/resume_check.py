@@ -76,10 +76,16 @@ def _split_fingerprint(split: SplitSpec) -> dict[str, Any]:
     }
 
 
-def data_fingerprint(data: DataSpec) -> dict[str, dict[str, Any]]:
-    """Per split: its file's sha256, offset and limit (and path, for messages)."""
+def data_fingerprint(data: DataSpec) -> dict[str, dict[str, Any] | None]:
+    """Per split: its file's sha256, offset and limit (and path, for messages). `select` is
+    always present (None without a select split), so a checkpoint written before it was
+    fingerprinted (no key at all) is told apart from one without a select split."""
     splits = {"train": data.train, "val": data.val, "test": data.test}
-    return {name: _split_fingerprint(s) for name, s in splits.items() if s is not None}
+    found: dict[str, dict[str, Any] | None] = {
+        name: _split_fingerprint(s) for name, s in splits.items() if s is not None
+    }
+    found["select"] = _split_fingerprint(data.select) if data.select is not None else None
+    return found
 
 
 def run_fingerprint(cfg: ExperimentConfig) -> dict[str, Any]:
@@ -108,7 +114,8 @@ def _split_change(name: str, old: Mapping[str, Any] | None, new: Mapping[str, An
 
 def _data_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     changes = []
-    for name in ("train", "val", "test"):
+    names = ("train", "val", "test", "select") if "select" in old else ("train", "val", "test")
+    for name in names:
         before, after = old.get(name), new.get(name)
         same = (before is None and after is None) or (
             before is not None

@@ -18,7 +18,7 @@ from gepa_cli.config import ConfigError, ModelSpec, ModelsSpec, config_to_dict, 
 from gepa_cli.config.schema import Price
 from gepa_cli.engine.reflection import SYSTEM_PROMPT
 from gepa_cli.lm.usage import UsageMeter
-from gepa_cli.run.loop import CostBudget
+from gepa_cli.run.cost_budget import CostBudget
 
 CONFIG = """\
 name: demo

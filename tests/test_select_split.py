@@ -16,8 +16,8 @@ from gepa_cli.config import load_config
 from gepa_cli.engine.state import Candidate, EngineState
 from gepa_cli.engine.types import Example, Prompts, Rollout
 from gepa_cli.report import write_report
-from gepa_cli.run.loop import Splits
 from gepa_cli.run.plan import describe_plan
+from gepa_cli.run.run_parts import Splits
 from gepa_cli.run.runner import resume_run, start_run
 from gepa_cli.run.select import choose_final, closing_scores, select_overlap_warning
 from gepa_cli.rundir.directory import RunDir

@@ -11,44 +11,31 @@ Each checkpoint records the size of events.jsonl; a resume cuts the log back to
 it, so the events of an unfinished step (and the closing RunFinished, logged
 after the last checkpoint) are replaced by those of the replay, not duplicated.
 
-The dollar budget (`budget.max_cost_usd`) is kept here too (`CostBudget`), and every
+The dollar budget (`budget.max_cost_usd`) is kept by a `CostBudget`, and every
 run ends with `report.html` written next to `summary.json`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from gepa_cli.config import ExperimentConfig, ModelsSpec
-from gepa_cli.display.plain import Display, RunFacts
+from gepa_cli.display.plain import RunFacts
 from gepa_cli.engine import events as ev
 from gepa_cli.engine.engine import GepaEngine
-from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.staged_val import staged_summary
 from gepa_cli.engine.state import EngineState
-from gepa_cli.engine.types import Example
 from gepa_cli.errors import Interruption, RuntimeFailure
 from gepa_cli.lm.cache import CachedLM
-from gepa_cli.lm.usage import UsageMeter
 from gepa_cli.report import write_report
 from gepa_cli.run.concurrency import thread_map
-from gepa_cli.run.evaluator import ConcurrentEvaluator
-from gepa_cli.run.models import ModelSet
+from gepa_cli.run.cost_budget import CostBudget
 from gepa_cli.run.phase_clock import PhaseClock, PhasedEvaluator, PhasedLM
 from gepa_cli.run.resume_check import FINGERPRINT_KEY
+from gepa_cli.run.run_parts import RunParts, RunResult
 from gepa_cli.run.select import closing_scores
 from gepa_cli.run.spend import FETCH_SEQ_KEY, keep_usage, recorded_mark
-from gepa_cli.run.stopping import (
-    Clock,
-    EvaluationWatch,
-    FailFastLM,
-    StopSignals,
-    external_stop_reason,
-)
-from gepa_cli.rundir.directory import RunDir
+from gepa_cli.run.stopping import Clock, EvaluationWatch, StopSignals, external_stop_reason
 from gepa_cli.rundir.views import non_dominated
 
 INTERRUPTS = ("sigint", "sigterm")
@@ -60,68 +47,6 @@ class RunFailure(RuntimeFailure):
 
 class RunInterrupted(Interruption):
     """A second Ctrl-C stopped the run mid-step; the last checkpoint is kept."""
-
-
-@dataclass(frozen=True)
-class Splits:
-    train: list[Example]
-    val: list[Example]
-    test: list[Example] | None
-    select: list[Example] | None = None
-
-
-@dataclass(frozen=True)
-class RunResult:
-    run_dir: Path
-    summary: dict[str, Any]
-    interrupted: bool
-
-
-@dataclass(frozen=True)
-class RunParts:
-    """Everything a run loop works with, wired by the runner."""
-
-    cfg: ExperimentConfig
-    settings: EngineSettings
-    rundir: RunDir
-    splits: Splits
-    models: ModelSet
-    guards: Mapping[str, FailFastLM]  # role -> the fail-fast guard inside that role's model
-    evaluator: ConcurrentEvaluator
-    display: Display
-    meter: UsageMeter
-    fingerprint: Mapping[str, Any]
-
-
-class CostBudget:
-    """Dollars spent so far (usage meter x prices) against `budget.max_cost_usd`.
-
-    The next iteration may start only if the cost so far plus the most expensive step
-    seen so far (the seed's scoring counts as one) stays within the cap.
-    """
-
-    def __init__(
-        self, models: ModelsSpec, meter: UsageMeter, cap: float | None, worst: float = 0.0
-    ) -> None:
-        self.models, self.meter, self.cap = models, meter, cap
-        self.worst_step = worst
-        self._before = 0.0
-
-    def spent(self) -> float | None:
-        """The cost so far in dollars; None when no model has a price."""
-        return self.models.cost_usd(self.meter.snapshot())
-
-    def begin_step(self) -> None:
-        self._before = self.spent() or 0.0
-
-    def end_step(self) -> None:
-        self.worst_step = max(self.worst_step, (self.spent() or 0.0) - self._before)
-
-    def exhausted(self) -> bool:
-        spent = self.spent()
-        if self.cap is None or spent is None:
-            return False
-        return spent >= self.cap or spent + self.worst_step > self.cap
 
 
 class RunLoop:

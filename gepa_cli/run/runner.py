@@ -28,10 +28,11 @@ from gepa_cli.lm.base import LM
 from gepa_cli.lm.cache import CacheableLM, CachedLM, ResponseCache
 from gepa_cli.lm.usage import UsageMeter
 from gepa_cli.run.executors import check_extras, make_evaluator
-from gepa_cli.run.loop import RunFailure, RunInterrupted, RunLoop, RunParts, RunResult, Splits
+from gepa_cli.run.loop import RunFailure, RunInterrupted, RunLoop
 from gepa_cli.run.models import ModelSet, build_models
 from gepa_cli.run.resume_check import check_resumable, checked_extra, run_fingerprint
 from gepa_cli.run.rollouts import repeat_warning
+from gepa_cli.run.run_parts import RunParts, RunResult, Splits
 from gepa_cli.run.select import select_overlap_warning
 from gepa_cli.run.spend import FETCH_SEQ_KEY, settle_unrecorded
 from gepa_cli.run.stopping import FailFastLM

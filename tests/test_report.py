@@ -13,7 +13,7 @@ import pytest
 
 from gepa_cli.report import REPORT_FILE, load_report_data, write_report
 from gepa_cli.report.data import frontier_curve, score_curves
-from gepa_cli.report.html import diff_counts, prompt_diff
+from gepa_cli.report.html_candidates import diff_counts, prompt_diff
 from gepa_cli.report.svg import Series, generation_layers, nice_ticks, score_color, step_chart
 from gepa_cli.report.values import CandidateInfo, CurvePoint
 from gepa_cli.rundir.directory import RunDirError

@@ -7,12 +7,19 @@ external loads, so a missed escape could still not run code or leak data.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from gepa_cli.display.summary_text import reflections_text
-from gepa_cli.report.svg import Series, esc, heatmap_svg, lineage_svg, short_id, step_chart
-from gepa_cli.report.values import USAGE_COLUMNS, CandidateInfo, ReportData
+from gepa_cli.report.html_candidates import candidates_section
+from gepa_cli.report.html_cells import (
+    candidate_link,
+    count_text,
+    delta_span,
+    html_table,
+    score_text,
+)
+from gepa_cli.report.svg import Series, esc, heatmap_svg, lineage_svg, step_chart
+from gepa_cli.report.values import USAGE_COLUMNS, ReportData
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _CSS = """
@@ -46,7 +53,7 @@ def render_report(data: ReportData) -> str:
         _heatmap(data),
         _test_results(data),
         _usage(data),
-        _candidates(data),
+        candidates_section(data),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -55,43 +62,6 @@ def render_report(data: ReportData) -> str:
         f"<title>GEPA report: {esc(data.name)}</title><style>{_CSS}</style></head>\n"
         f"<body>{''.join(body)}</body></html>\n"
     )
-
-
-def _score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
-
-
-def _delta(new: float | None, old: float | None) -> str:
-    if new is None or old is None:
-        return ""
-    shift = new - old
-    css = "up" if shift > 0 else "down" if shift < 0 else "muted"
-    return f'<span class="{css}">{shift:+.3f}</span>'
-
-
-def _count(value: int | None) -> str:
-    return "—" if value is None else str(value)
-
-
-def _link(cid: str | None) -> str:
-    if cid is None:
-        return "—"
-    return f'<a class="mono" href="#cand-{esc(cid)}" title="{esc(cid)}">{esc(short_id(cid))}</a>'
-
-
-def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric_from: int = 1) -> str:
-    """A table whose cells are already HTML; columns from `numeric_from` align right."""
-    header = "".join(f"<th>{esc(h)}</th>" for h in head)
-    lines = [
-        "<tr>"
-        + "".join(
-            f'<td class="num">{cell}</td>' if i >= numeric_from else f"<td>{cell}</td>"
-            for i, cell in enumerate(row)
-        )
-        + "</tr>"
-        for row in rows
-    ]
-    return f"<table><tr>{header}</tr>{''.join(lines)}</table>"
 
 
 # --- header -------------------------------------------------------------------------------
@@ -104,13 +74,13 @@ def _header(data: ReportData) -> str:
         calls += f" of {head.max_metric_calls}"
     facts = [
         ("stopped because", esc(head.stopped_because or "not finished (no summary.json)")),
-        ("best candidate", f"{_link(head.best_id)} val {_score(head.best_val_score)}"),
-        ("seed", f"{_link(head.seed_id)} val {_score(head.seed_val_score)}"),
-        ("improvement on val", _delta(head.best_val_score, head.seed_val_score) or "—"),
+        ("best candidate", f"{candidate_link(head.best_id)} val {score_text(head.best_val_score)}"),
+        ("seed", f"{candidate_link(head.seed_id)} val {score_text(head.seed_val_score)}"),
+        ("improvement on val", delta_span(head.best_val_score, head.seed_val_score) or "—"),
         ("test (seed → best)", _test_line(data)),
         *_select_facts(data),
         ("metric calls", calls),
-        ("iterations", _count(head.iterations)),
+        ("iterations", count_text(head.iterations)),
         ("candidates in pool", str(len(data.candidates))),
         (
             "proposals",
@@ -137,9 +107,11 @@ def _select_facts(data: ReportData) -> list[tuple[str, str]]:
     sel = data.headline.select
     if sel is None:
         return []
-    final = f"{_link(sel.final_id)} select {_score(sel.select_score)} val {_score(sel.val_score)}"
+    final = f"{candidate_link(sel.final_id)} select {score_text(sel.select_score)}"
+    final += f" val {score_text(sel.val_score)}"
     gap = "—" if sel.gap is None else f"{sel.gap:+.3f}"
-    gap += f" (best val {_score(sel.best_val_score)} − final select {_score(sel.select_score)})"
+    gap += f" (best val {score_text(sel.best_val_score)}"
+    gap += f" − final select {score_text(sel.select_score)})"
     return [("final candidate (on select)", final), ("val-vs-select gap", gap)]
 
 
@@ -148,7 +120,9 @@ def _test_line(data: ReportData) -> str:
     if test is None:
         return '<span class="muted">no test scores</span>'
     n = "" if test.n is None else f" (n = {test.n})"
-    return f"{_score(test.seed)} → {_score(test.best)} {_delta(test.best, test.seed)}{n}"
+    return (
+        f"{score_text(test.seed)} → {score_text(test.best)} {delta_span(test.best, test.seed)}{n}"
+    )
 
 
 def _notes(notes: Sequence[str]) -> str:
@@ -225,17 +199,22 @@ def _test_results(data: ReportData) -> str:
     if test is None:
         return '<h2>Test results</h2><p class="muted">No test scores in this run.</p>'
     sel = data.headline.select
-    final = ("final " + _link(sel.final_id)) if sel else ("best " + _link(data.headline.best_id))
+    final = (
+        ("final " + candidate_link(sel.final_id))
+        if sel
+        else ("best " + candidate_link(data.headline.best_id))
+    )
     rows = [
-        ["seed " + _link(data.headline.seed_id), _score(test.seed), ""],
-        [final, _score(test.best), _delta(test.best, test.seed)],
+        ["seed " + candidate_link(data.headline.seed_id), score_text(test.seed), ""],
+        [final, score_text(test.best), delta_span(test.best, test.seed)],
     ]
     if sel is not None and test.best_by_val is not None:
         by_val = test.best_by_val
-        label = "best on val " + _link(sel.best_val_id)
-        rows.append([label, _score(by_val), _delta(by_val, test.seed)])
+        label = "best on val " + candidate_link(sel.best_val_id)
+        rows.append([label, score_text(by_val), delta_span(by_val, test.seed)])
     n = "" if test.n is None else f" ({test.n} examples)"
-    return f"<h2>Test results{esc(n)}</h2>" + _table(["candidate", "mean score", "change"], rows)
+    head = ["candidate", "mean score", "change"]
+    return f"<h2>Test results{esc(n)}</h2>" + html_table(head, rows)
 
 
 def _usage(data: ReportData) -> str:
@@ -260,105 +239,10 @@ def _usage(data: ReportData) -> str:
     source = "" if data.summary_found else " (from the last checkpoint)"
     return (
         f"<h2>Calls, tokens and cost{esc(source)}</h2>"
-        + _table(head, rows)
+        + html_table(head, rows)
         + f"<p>Cost: {esc(cost)}</p>"
     )
 
 
 def _dollars(value: float | None) -> str:
     return "—" if value is None else f"${value:.4f}"
-
-
-# --- candidates ---------------------------------------------------------------------------
-
-
-def _candidates(data: ReportData) -> str:
-    if not data.candidates:
-        return ""
-    by_id = {c.id: c for c in data.candidates}
-    rows = []
-    for cand in data.candidates:
-        parent = by_id.get(cand.parents[0]) if cand.parents else None
-        rows.append(
-            [
-                _link(cand.id),
-                esc(cand.origin),
-                " ".join(_link(p) for p in cand.parents) or "—",
-                "—" if cand.iteration is None else str(cand.iteration),
-                _score(cand.val_score) + (" (partial)" if cand.partial else ""),
-                _delta(cand.val_score, parent.val_score if parent else None),
-                _count(cand.metric_calls_at_discovery),
-                str(data.frontier_wins.get(cand.id, "")),
-            ]
-        )
-    head = ["id", "origin", "parents", "iteration", "val", "vs parent", "found at call", "wins"]
-    sections = "".join(_candidate_section(c, by_id, data.headline.best_id) for c in data.candidates)
-    return "<h2>Candidates</h2>" + _table(head, rows, numeric_from=3) + sections
-
-
-def _candidate_section(
-    cand: CandidateInfo, by_id: dict[str, CandidateInfo], best_id: str | None
-) -> str:
-    parents = [by_id[p] for p in cand.parents if p in by_id]
-    base = parents[0] if parents else None
-    title = f"{esc(cand.origin)} {esc(cand.id)} · val {_score(cand.val_score)}"
-    if base is not None:
-        title += f" · diff against parent {_link(base.id)}"
-    modules = "".join(
-        _module_block(module, text, base, parents) for module, text in cand.prompts.items()
-    )
-    css = "candidate best" if cand.id == best_id else "candidate"
-    return f'<section class="{css}" id="cand-{esc(cand.id)}"><h3>{title}</h3>{modules}</section>'
-
-
-def _module_block(
-    module: str, text: str, base: CandidateInfo | None, parents: Sequence[CandidateInfo]
-) -> str:
-    old = base.prompts.get(module) if base is not None else None
-    if base is not None and old == text:
-        return (
-            f"<details><summary><b>{esc(module)}</b> "
-            f'<span class="muted">unchanged from the parent</span></summary>'
-            f"{prompt_diff(old, text)}</details>"
-        )
-    sources = [short_id(p.id) for p in parents[1:] if p.prompts.get(module) == text]
-    origin = f" · same as parent {esc(', '.join(sources))}" if sources else ""
-    if old is None:
-        return f"<div><b>{esc(module)}</b>{origin}</div>{prompt_diff(None, text)}"
-    added, removed = diff_counts(old, text)
-    return (
-        f'<div><b>{esc(module)}</b> <span class="up">+{added}</span> '
-        f'<span class="down">−{removed}</span> lines{origin}</div>{prompt_diff(old, text)}'
-    )
-
-
-def diff_counts(old: str, new: str) -> tuple[int, int]:
-    """Lines added and removed going from `old` to `new`."""
-    added = removed = 0
-    matcher = difflib.SequenceMatcher(a=old.splitlines(), b=new.splitlines(), autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            removed += i2 - i1
-            added += j2 - j1
-    return added, removed
-
-
-def prompt_diff(old: str | None, new: str) -> str:
-    """`new` as a line diff against `old` (None: no parent, every line plain)."""
-    new_lines = new.splitlines() or [""]
-    if old is None:
-        return '<pre class="diff">' + "".join(_line("ctx", "", s) for s in new_lines) + "</pre>"
-    old_lines = old.splitlines()
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    out = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            out += [_line("ctx", "  ", s) for s in new_lines[j1:j2]]
-            continue
-        out += [_line("del", "- ", s) for s in old_lines[i1:i2]]
-        out += [_line("add", "+ ", s) for s in new_lines[j1:j2]]
-    return '<pre class="diff">' + "".join(out) + "</pre>"
-
-
-def _line(kind: str, marker: str, text: str) -> str:
-    return f'<span class="line {kind}">{marker}{esc(text)}</span>'

@@ -9,16 +9,13 @@ the renderers never see raw JSON.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from gepa_cli.report.coerce import as_float, as_int, as_mapping, as_text
+from gepa_cli.report.run_files import read_config, read_json, read_jsonl, read_matrix
 from gepa_cli.report.values import (
     USAGE_COLUMNS,
     CandidateInfo,
@@ -27,7 +24,6 @@ from gepa_cli.report.values import (
     Headline,
     ReportData,
     RoleUsage,
-    ScoreMatrix,
     SelectScores,
     TestScores,
 )
@@ -35,98 +31,6 @@ from gepa_cli.rundir import directory as rd
 from gepa_cli.rundir.directory import RunDirError
 
 _RUN_FILES = (rd.CONFIG_FILE, rd.CHECKPOINT_FILE, rd.CANDIDATES_FILE, rd.EVENTS_FILE)
-# --- coercion ----------------------------------------------------------------------------
-
-
-def as_float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def as_int(value: Any) -> int | None:
-    number = as_float(value)
-    return int(number) if number is not None else None
-
-
-def as_text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-# --- reading files -----------------------------------------------------------------------
-
-
-def _read_text(path: Path, notes: list[str]) -> str | None:
-    """The file's text; None if it is missing or unreadable (noted)."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        notes.append(f"{path.name}: unreadable ({type(exc).__name__}); left out")
-        return None
-
-
-def _read_json(path: Path, notes: list[str]) -> Mapping[str, Any] | None:
-    text = _read_text(path, notes)
-    try:
-        raw = json.loads(text) if text is not None else None
-    except json.JSONDecodeError:
-        raw = "damaged"
-    if raw is not None and not isinstance(raw, dict):
-        notes.append(f"{path.name}: not a valid JSON object; left out")
-    return raw if isinstance(raw, dict) else None
-
-
-def _read_jsonl(path: Path, notes: list[str]) -> list[Mapping[str, Any]]:
-    records: list[Mapping[str, Any]] = []
-    damaged = 0
-    for line in (_read_text(path, notes) or "").splitlines():
-        try:
-            record = json.loads(line) if line.strip() else {}
-        except json.JSONDecodeError:
-            record = None
-        if isinstance(record, dict):
-            records.extend([record] if record else [])
-        else:
-            damaged += 1
-    if damaged:
-        notes.append(f"{path.name}: {damaged} damaged line(s) skipped")
-    return records
-
-
-def _read_config(path: Path, notes: list[str]) -> Mapping[str, Any]:
-    try:
-        return _mapping(yaml.safe_load(_read_text(path, notes) or "{}"))
-    except yaml.YAMLError:
-        notes.append(f"{path.name}: not valid YAML; left out")
-        return {}
-
-
-def _read_matrix(path: Path, notes: list[str]) -> ScoreMatrix | None:
-    text = _read_text(path, notes)
-    try:
-        rows = [row for row in csv.reader(io.StringIO(text or "")) if row]
-    except csv.Error:
-        notes.append(f"{path.name}: not valid CSV; left out")
-        return None
-    if not rows:
-        return None
-    example_ids = tuple(rows[0][1:])
-    padded = [row[1:] + [""] * (len(example_ids) - len(row) + 1) for row in rows[1:]]
-    cells = tuple(tuple(_csv_score(cell) for cell in row[: len(example_ids)]) for row in padded)
-    return ScoreMatrix(example_ids, tuple(row[0] for row in rows[1:]), cells)
-
-
-def _csv_score(cell: str) -> float | None:
-    try:
-        return as_float(float(cell))
-    except ValueError:
-        return None
 
 
 def _candidate(raw: Mapping[str, Any]) -> CandidateInfo | None:
@@ -135,7 +39,7 @@ def _candidate(raw: Mapping[str, Any]) -> CandidateInfo | None:
         return None
     parents = raw.get("parents")
     parents = parents if isinstance(parents, list) else []
-    prompts = _mapping(raw.get("prompts"))
+    prompts = as_mapping(raw.get("prompts"))
     return CandidateInfo(
         id=cid,
         parents=tuple(p for p in parents if isinstance(p, str)),
@@ -231,7 +135,7 @@ def _reflection_counts(attempts: Iterable[Mapping[str, Any]]) -> dict[str, float
 
 def _usage(raw: Mapping[str, Any]) -> tuple[RoleUsage, ...]:
     return tuple(
-        RoleUsage(str(role), {col: as_int(_mapping(row).get(col)) or 0 for col in USAGE_COLUMNS})
+        RoleUsage(str(role), {col: as_int(as_mapping(row).get(col)) or 0 for col in USAGE_COLUMNS})
         for role, row in raw.items()
         if isinstance(row, dict)
     )
@@ -267,13 +171,13 @@ def load_report_data(run_dir: Path) -> ReportData:
     if not any((run_dir / name).is_file() for name in _RUN_FILES):
         raise RunDirError(f"{run_dir}: not a run directory (none of {', '.join(_RUN_FILES)})")
     notes: list[str] = []
-    config = _read_config(run_dir / rd.CONFIG_FILE, notes)
-    summary = _read_json(run_dir / rd.SUMMARY_FILE, notes)
+    config = read_config(run_dir / rd.CONFIG_FILE, notes)
+    summary = read_json(run_dir / rd.SUMMARY_FILE, notes)
     if summary is None:
         notes.append("summary.json is missing: the run was interrupted or is still running")
-    frontier = _read_json(run_dir / rd.FRONTIER_FILE, notes) or {}
-    events = _read_jsonl(run_dir / rd.EVENTS_FILE, notes)
-    found = [_candidate(r) for r in _read_jsonl(run_dir / rd.CANDIDATES_FILE, notes)]
+    frontier = read_json(run_dir / rd.FRONTIER_FILE, notes) or {}
+    events = read_jsonl(run_dir / rd.EVENTS_FILE, notes)
+    found = [_candidate(r) for r in read_jsonl(run_dir / rd.CANDIDATES_FILE, notes)]
     candidates = tuple(c for c in found if c is not None)
     best_curve, mean_curve = score_curves(events, candidates)
     return ReportData(
@@ -284,7 +188,7 @@ def load_report_data(run_dir: Path) -> ReportData:
         headline=_headline(summary or {}, frontier, candidates, events),
         usage=_usage(_run_usage(run_dir, summary, notes)),
         candidates=candidates,
-        matrix=_read_matrix(run_dir / rd.SCORE_MATRIX_FILE, notes),
+        matrix=read_matrix(run_dir / rd.SCORE_MATRIX_FILE, notes),
         frontier_wins=_frontier_wins(frontier),
         best_curve=best_curve,
         mean_curve=mean_curve,
@@ -295,8 +199,8 @@ def load_report_data(run_dir: Path) -> ReportData:
 
 
 def _models(config: Mapping[str, Any]) -> dict[str, str]:
-    models = _mapping(config.get("models"))
-    named = {role: as_text(_mapping(spec).get("model")) for role, spec in models.items()}
+    models = as_mapping(config.get("models"))
+    named = {role: as_text(as_mapping(spec).get("model")) for role, spec in models.items()}
     return {str(role): model for role, model in named.items() if model}
 
 
@@ -305,9 +209,9 @@ def _run_usage(
 ) -> Mapping[str, Any]:
     """Token counters from summary.json, else from the last checkpoint."""
     if summary is not None:
-        return _mapping(summary.get("tokens"))
-    checkpoint = _read_json(run_dir / rd.CHECKPOINT_FILE, notes) or {}
-    return _mapping(checkpoint.get("usage"))
+        return as_mapping(summary.get("tokens"))
+    checkpoint = read_json(run_dir / rd.CHECKPOINT_FILE, notes) or {}
+    return as_mapping(checkpoint.get("usage"))
 
 
 def _frontier_wins(frontier: Mapping[str, Any]) -> dict[str, int]:
@@ -352,7 +256,7 @@ def _headline(
         max_cost_usd=as_float(summary.get("max_cost_usd")),
         cost_by_role={
             str(role): as_float(cost)
-            for role, cost in _mapping(summary.get("cost_usd_by_role")).items()
+            for role, cost in as_mapping(summary.get("cost_usd_by_role")).items()
         },
     )
 

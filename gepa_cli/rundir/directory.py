@@ -1,8 +1,8 @@
-"""The run directory (DESIGN §4): creating and opening it, the lock that keeps a
-second process out, atomic writes of the checkpoint and the derived views (the
-fsyncs in the background, see durable.py; unchanged views not rewritten), the
-append-only event log (cut back to the checkpoint on resume), and the loading
-helpers that `resume`, `show-frontier` and `export-prompt` use.
+"""The run directory (DESIGN §4): opening it (creating and locking it is creation.py),
+atomic writes of the checkpoint and the derived views (the fsyncs in the background,
+see durable.py; unchanged views not rewritten), the append-only event log (cut back
+to the checkpoint on resume), and the loading helpers that `resume`, `show-frontier`
+and `export-prompt` use.
 
 Nothing here receives API keys or dumps the environment: the files hold the
 resolved config, the engine state and what is derived from it.
@@ -10,7 +10,6 @@ resolved config, the engine state and what is derived from it.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import threading
@@ -24,6 +23,7 @@ import yaml
 from gepa_cli.engine.events import Event, event_to_json
 from gepa_cli.engine.state import SCHEMA_VERSION, CheckpointError, EngineState
 from gepa_cli.input_limits import load_yaml
+from gepa_cli.rundir.creation import fresh_run_path, lock_run_dir, make_dirs
 from gepa_cli.rundir.durable import RunLock, write_atomic
 from gepa_cli.rundir.files import (
     BEST_DIR,
@@ -33,7 +33,6 @@ from gepa_cli.rundir.files import (
     CONFIG_FILE,
     EVENTS_FILE,
     FRONTIER_FILE,
-    LOCK_FILE,
     SCORE_MATRIX_FILE,
     STOP_FILE,
     SUMMARY_FILE,
@@ -79,32 +78,7 @@ class RunDir:
         An explicit directory may exist, empty or holding a run killed before its first
         checkpoint, but not holding a checkpoint already nor other files (a project folder).
         """
-        if explicit is not None:
-            if (explicit / CHECKPOINT_FILE).exists():
-                raise RunDirError(
-                    f"{explicit} already holds a run (checkpoint.json); "
-                    f"use `gepa resume {explicit}` or choose another --run-dir"
-                )
-            if _holds_foreign_files(explicit):
-                raise RunDirError(
-                    f"{explicit} is a directory with other files in it, not a run directory; "
-                    "give --run-dir a new or empty directory"
-                )
-            _make_dirs(explicit, exist_ok=True)
-            return RunDir(explicit)
-        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-        base = f"{stamp}_{safe_file_stem(name)}"
-        _make_dirs(runs_dir, exist_ok=True)
-        for attempt in range(1, 1000):
-            path = runs_dir / (base if attempt == 1 else f"{base}-{attempt}")
-            try:
-                path.mkdir()
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise RunDirError(f"{path}: cannot create directory ({exc.strerror})") from None
-            return RunDir(path)
-        raise RunDirError(f"{runs_dir}: too many runs named {base}")
+        return RunDir(fresh_run_path(runs_dir, name, explicit, now))
 
     @staticmethod
     def open(path: Path) -> RunDir:
@@ -117,24 +91,7 @@ class RunDir:
 
     def lock(self) -> RunLock:
         """Hold the run directory for this process; RunDirError if another one holds it."""
-        path = self.file(LOCK_FILE)
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise RunDirError(f"{path}: cannot open the lock file ({exc.strerror})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.read(fd, 32).decode("ascii", "replace").strip()
-            os.close(fd)
-            who = f" (pid {holder})" if holder.isdigit() else ""
-            raise RunDirError(
-                f"{self.path} is in use by another gepa process{who}; wait for it to end, "
-                f"or stop it cleanly with: touch {self.file(STOP_FILE)}"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        return RunLock(fd)
+        return lock_run_dir(self.path)
 
     # --- paths ------------------------------------------------------------------------
 
@@ -285,7 +242,7 @@ class RunDir:
         written = [self._views.get(self.best_dir / name) for name in wanted]
         if written == list(wanted.values()) and all((self.best_dir / n).exists() for n in wanted):
             return  # the same best prompts as last time, still there: no mkdir, no glob
-        _make_dirs(self.best_dir, exist_ok=True)
+        make_dirs(self.best_dir, exist_ok=True)
         for name, text in wanted.items():
             self._write_view(self.best_dir / name, text)
         for stale in self.best_dir.glob("*.txt"):
@@ -323,21 +280,6 @@ class RunDir:
         if not isinstance(raw, dict):
             raise damaged(path, "expected a JSON object")
         return raw
-
-
-def _holds_foreign_files(path: Path) -> bool:
-    """Whether `path` is a non-empty directory that was never a run directory (no .lock)."""
-    try:
-        return path.is_dir() and not (path / LOCK_FILE).exists() and any(path.iterdir())
-    except OSError:
-        return False
-
-
-def _make_dirs(path: Path, exist_ok: bool) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=exist_ok)
-    except OSError as exc:
-        raise RunDirError(f"{path}: cannot create directory ({exc.strerror})") from None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gepa_cli.rundir import directory as rd
+from gepa_cli.rundir import files as rd
 
 MANAGED_FILES = frozenset(
     {

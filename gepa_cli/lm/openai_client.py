@@ -56,6 +56,22 @@ class _Attempt:
     """A wait the server asked for (Retry-After), used instead of the backoff."""
 
 
+def _connect(
+    where: str, base_url: str | None, api_key: str | None, request_timeout: float
+) -> tuple[openai.OpenAI | None, str | None]:
+    """The shared openai client for the endpoint, or (None, why): OpenAI's own endpoint
+    without an API key."""
+    if base_url is None and api_key is None:
+        return None, (
+            f"{where}: no API key (set the variable named by api_key_env, "
+            "or give a base_url for a server that needs none)"
+        )
+    client = shared_client(
+        api_key or PLACEHOLDER_API_KEY, base_url or DEFAULT_BASE_URL, request_timeout
+    )
+    return client, None
+
+
 class OpenAIChatLM:
     """A chat model behind an OpenAI-compatible endpoint; implements the LM protocol."""
 
@@ -82,42 +98,47 @@ class OpenAIChatLM:
         cut_at_fence: bool = False,
         server_timings: bool = False,
     ) -> None:
-        self.name = name
-        self.base_url = base_url
-        self.role = role
-        self.meter = meter
+        self.name, self.base_url, self.role, self.meter = name, base_url, role, meter
+        self._set_sampling(temperature, max_tokens, top_p, seed, extra)
+        self.request_timeout = request_timeout
+        self._set_streaming(stream_cut, cut_at_fence, server_timings)
+        self.max_retries = max_retries
+        self._set_names(label, cache_endpoint)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._semaphore = endpoint_semaphore(base_url, max_concurrency)
+        self._client, self._setup_error = _connect(self._where, base_url, api_key, request_timeout)
+
+    def _set_sampling(
+        self,
+        temperature: float,
+        max_tokens: int | None,
+        top_p: float | None,
+        seed: int | None,
+        extra: Mapping[str, Any] | None,
+    ) -> None:
+        """The request parameters that shape a reply (and so key the response cache)."""
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.top_p = top_p
         self.seed = seed
         self.extra: dict[str, Any] = dict(extra or {})
-        self.request_timeout = request_timeout
+
+    def _set_streaming(self, stream_cut: bool, cut_at_fence: bool, server_timings: bool) -> None:
         self.stream_cut = stream_cut
         """Stream each reply and stop it once the rest is waste (see lm/reply_cut.py): in a
         runaway repetition, and after an instruction's closing fence when `cut_at_fence`."""
         self.cut_at_fence = cut_at_fence
         self.server_timings = server_timings
         """Ask for llama.cpp's per-chunk timings when streaming (the embedded server)."""
-        self.max_retries = max_retries
-        self.label = label or f"openai/{name}"
-        self.cache_endpoint = cache_endpoint or endpoint_key(base_url)
-        """The endpoint as the response cache keys it (see lm/endpoint.py)."""
+
+    def _set_names(self, label: str | None, cache_endpoint: str | None) -> None:
+        """How errors and the response cache name this model and its endpoint."""
+        self.label = label or f"openai/{self.name}"
         """How errors name the model: "openai/gpt-4.1-mini", "embedded/qwen2.5-coder-1.5b"."""
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        self._semaphore = endpoint_semaphore(base_url, max_concurrency)
-        self._where = f"{self.label} at {base_url or DEFAULT_BASE_URL}"
-        self._client: openai.OpenAI | None = None
-        self._setup_error: str | None = None
-        if base_url is None and api_key is None:
-            self._setup_error = (
-                f"{self._where}: no API key (set the variable named by api_key_env, "
-                "or give a base_url for a server that needs none)"
-            )
-        else:
-            self._client = shared_client(
-                api_key or PLACEHOLDER_API_KEY, base_url or DEFAULT_BASE_URL, request_timeout
-            )
+        self.cache_endpoint = cache_endpoint or endpoint_key(self.base_url)
+        """The endpoint as the response cache keys it (see lm/endpoint.py)."""
+        self._where = f"{self.label} at {self.base_url or DEFAULT_BASE_URL}"
 
     def __repr__(self) -> str:
         return f"OpenAIChatLM(name={self.name!r}, base_url={self.base_url!r}, role={self.role!r})"

@@ -29,7 +29,7 @@ from gepa_cli.engine.types import Evaluator, Example
 
 
 class HasSplits(Protocol):
-    """The splits the closing scores read (`run.loop.Splits`)."""
+    """The splits the closing scores read (`run.run_parts.Splits`)."""
 
     @property
     def test(self) -> list[Example] | None: ...

@@ -22,6 +22,7 @@ from typing import Any, cast
 
 import openai
 
+from gepa_cli.lm.api_errors import one_line, status_failure
 from gepa_cli.lm.base import Completion, LMError, Message
 from gepa_cli.lm.connections import endpoint_semaphore, shared_client
 from gepa_cli.lm.endpoint import DEFAULT_BASE_URL, endpoint_key
@@ -37,12 +38,9 @@ Passing None instead would make the openai client read OPENAI_API_KEY and send t
 user's OpenAI key to an arbitrary server.
 """
 
-RETRY_AFTER_CAP_S = 60.0
 BACKOFF_BASE_S = 0.5
 BACKOFF_FACTOR = 2.0
 BACKOFF_CAP_S = 30.0
-RETRYABLE_STATUSES = frozenset({408, 409, 429})
-ERROR_DETAIL_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -200,17 +198,17 @@ class OpenAIChatLM:
                 )
                 body = json.loads(raw.content)  # plain JSON: no response models to build
         except openai.APIStatusError as exc:
-            return self._status_failure(exc, client.api_key)
+            return self._status_failure(exc, _real_key(client))
         except openai.APITimeoutError:
             return _Attempt(error=f"timed out after {self.request_timeout:g} s", retryable=True)
         except openai.APIConnectionError as exc:
-            detail = _one_line(str(exc.__cause__ or exc), client.api_key)
+            detail = one_line(str(exc.__cause__ or exc), _real_key(client))
             return _Attempt(error=f"connection error ({detail})", retryable=True)
         except openai.APIError as exc:
-            detail = _one_line(exc.message, client.api_key)
+            detail = one_line(exc.message, _real_key(client))
             return _Attempt(error=f"bad response ({detail})", retryable=True)
         except ValueError as exc:  # a 200 whose JSON body is cut off or not JSON at all
-            detail = _one_line(str(exc), client.api_key)
+            detail = one_line(str(exc), _real_key(client))
             return _Attempt(error=f"malformed response ({detail})", retryable=True)
         return self._read(body if isinstance(body, Mapping) else {})
 
@@ -290,12 +288,8 @@ class OpenAIChatLM:
         )  # fmt: skip
 
     def _status_failure(self, exc: openai.APIStatusError, secret: str) -> _Attempt:
-        status = exc.status_code
-        detail = _one_line(_error_message(exc), secret)
-        error = f"HTTP {status}" + (f" ({detail})" if detail else "")
-        retryable = status in RETRYABLE_STATUSES or status >= 500
-        wait_s = _retry_after_s(exc.response.headers.get("retry-after")) if retryable else None
-        return _Attempt(error=error, retryable=retryable, wait_s=wait_s)
+        failure = status_failure(exc, secret)
+        return _Attempt(error=failure.error, retryable=failure.retryable, wait_s=failure.wait_s)
 
     def _backoff(self, retry: int) -> float:
         """Exponential backoff for the `retry`-th retry (0-based), jittered to 50-100 %."""
@@ -303,37 +297,6 @@ class OpenAIChatLM:
         return delay * (0.5 + 0.5 * self._rng.random())
 
 
-def _retry_after_s(header: str | None) -> float | None:
-    """The Retry-After header in seconds, capped; None if absent or not a number."""
-    if header is None:
-        return None
-    try:
-        seconds = float(header.strip())
-    except ValueError:
-        return None
-    if seconds != seconds or seconds < 0:  # NaN or negative
-        return None
-    return min(seconds, RETRY_AFTER_CAP_S)
-
-
-def _error_message(exc: openai.APIStatusError) -> str:
-    """The server's own error message if the body has one, else the body text."""
-    body = exc.body
-    if isinstance(body, Mapping):
-        error = body.get("error", body)
-        if isinstance(error, Mapping) and error.get("message"):
-            return str(error["message"])
-        if isinstance(error, str):
-            return error
-        return ""
-    return str(body) if body else ""
-
-
-def _one_line(text: str, secret: str) -> str:
-    """`text` on one line, shortened, with the API key blanked out should a server echo it."""
-    if secret and secret != PLACEHOLDER_API_KEY:
-        text = text.replace(secret, "***")
-    flat = " ".join(text.split())
-    if len(flat) > ERROR_DETAIL_MAX_CHARS:
-        flat = flat[: ERROR_DETAIL_MAX_CHARS - 3] + "..."
-    return flat
+def _real_key(client: openai.OpenAI) -> str:
+    """The client's API key, or "" for the placeholder sent when none is configured."""
+    return "" if client.api_key == PLACEHOLDER_API_KEY else client.api_key

@@ -15,7 +15,7 @@ from gepa_cli.report.html_cells import (
     score_text,
 )
 from gepa_cli.report.svg import esc, short_id
-from gepa_cli.report.values import CandidateInfo, ReportData
+from gepa_cli.report.values import CandidateInfo, ReportData, ScoreMatrix
 
 
 def candidates_section(data: ReportData) -> str:
@@ -33,7 +33,7 @@ def candidates_section(data: ReportData) -> str:
                 " ".join(candidate_link(p) for p in cand.parents) or "—",
                 "—" if cand.iteration is None else str(cand.iteration),
                 score_text(cand.val_score) + (" (partial)" if cand.partial else ""),
-                delta_span(cand.val_score, parent.val_score if parent else None),
+                delta_span(cand.val_score, _parent_score(cand, parent, data.matrix)),
                 count_text(cand.metric_calls_at_discovery),
                 str(data.frontier_wins.get(cand.id, "")),
             ]
@@ -41,6 +41,24 @@ def candidates_section(data: ReportData) -> str:
     head = ["id", "origin", "parents", "iteration", "val", "vs parent", "found at call", "wins"]
     sections = "".join(_candidate_section(c, by_id, data.headline.best_id) for c in data.candidates)
     return "<h2>Candidates</h2>" + html_table(head, rows, numeric_from=3) + sections
+
+
+def _parent_score(
+    cand: CandidateInfo, parent: CandidateInfo | None, matrix: ScoreMatrix | None
+) -> float | None:
+    """The parent's val mean to compare `cand` with: for a partial candidate (scored on
+    part of val), the parent's mean on the same examples, so the delta compares like with
+    like; None when the score matrix cannot say."""
+    if parent is None or not cand.partial:
+        return parent.val_score if parent else None
+    if matrix is None or cand.id not in matrix.candidate_ids:
+        return None
+    if parent.id not in matrix.candidate_ids:
+        return None
+    own = matrix.cells[matrix.candidate_ids.index(cand.id)]
+    theirs = matrix.cells[matrix.candidate_ids.index(parent.id)]
+    paired = [p for c, p in zip(own, theirs, strict=True) if c is not None and p is not None]
+    return sum(paired) / len(paired) if paired else None
 
 
 def _candidate_section(

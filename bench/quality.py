@@ -94,9 +94,9 @@ def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, i
     """Every run in priority order: each task's default cell on the first seed; the fast
     tasks' default and staged cells on every seed; the select cell; the paper meta-prompt
     on the fast tasks (first seed); the reference task at reflection temperatures 0 and 1;
-    the paper meta-prompt on the other seeds; then the fast
-    tasks' early cells on every seed; then every other cell of the fast tasks; then the slow
-    tasks' defaults on the other seeds, and their ablations last."""
+    the paper meta-prompt on the other seeds; then the fast tasks' early cells on every
+    seed; then every other cell of the fast tasks; then the slow tasks' defaults on the
+    other seeds, and their ablations last."""
     tasks = [t for t in TASKS if only is None or t.name in only]
     fast = sorted((t for t in tasks if t.fast), key=lambda t: t.name != REFERENCE_TASK)
     slow = [t for t in tasks if not t.fast]

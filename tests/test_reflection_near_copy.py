@@ -1,10 +1,11 @@
-"""A reflection reply that is the parent's instruction again up to markdown, punctuation
-and a few words in a long instruction is `unchanged` (bench-quality: 15 of 90 evaluated
-proposals changed 0-6 words and none passed the minibatch)."""
+"""A reflection reply that is the parent's instruction again up to markdown, sentence
+punctuation and header words is `unchanged` (bench-quality: 6 of 99 evaluated proposals,
+none of which passed the minibatch); any other changed word or format character is new."""
 
 from __future__ import annotations
 
-from gepa_cli.engine.reflection_retry import classify_reply, near_copy
+from gepa_cli.engine.reflection_retry import classify_reply
+from gepa_cli.engine.reply_checks import near_copy
 
 RULES = "\n".join(
     f"- If the input mentions \"{label}\", answer '{label}'."
@@ -17,23 +18,27 @@ PARENT = (
 )
 
 
-def test_reformatting_and_a_header_word_are_a_near_copy() -> None:
-    assert len(PARENT.split()) >= 60
-    dressed = "**Task:** " + PARENT.replace("Rules:", "**Rules:**")
+def test_reformatting_and_header_words_are_a_near_copy() -> None:
+    dressed = "**Task:** " + PARENT.replace("Rules:", "### Rules").replace("only.", "only!")
     assert near_copy(dressed, PARENT)
     assert classify_reply(dressed, PARENT) == "unchanged"
     assert classify_reply(PARENT.replace("Rules:\n", ""), PARENT) == "unchanged"
+    assert classify_reply("New instruction:\n" + PARENT, PARENT) == "unchanged"
 
 
-def test_a_new_rule_or_a_rewrite_is_new() -> None:
-    added = PARENT + "\n- If the card was never delivered, answer 'card_arrival'."
-    assert not near_copy(added, PARENT)
-    assert classify_reply(added, PARENT) == "new"
-    rewrite = "Pick the intent label whose words best match what the customer asks about."
-    assert classify_reply(rewrite, PARENT) == "new"
+def test_one_changed_label_number_or_negation_is_new() -> None:
+    relabeled = PARENT.replace("answer 'pin_blocked'", "answer 'change_pin'")
+    assert len(relabeled.split()) == len(PARENT.split())
+    assert classify_reply(relabeled, PARENT) == "new"
+    contract = PARENT.replace("the label only", "the label and a reason")
+    assert classify_reply(contract, PARENT) == "new"
+    assert classify_reply(PARENT.replace("Reply with", "Do not reply without"), PARENT) == "new"
+    assert classify_reply(PARENT + "\n- Never explain.", PARENT) == "new"
 
 
-def test_in_a_short_instruction_every_word_counts() -> None:
-    short = "Answer with the label only."
-    assert classify_reply("Answer with the label name only.", short) == "new"
-    assert classify_reply("**Answer with the label only!**", short) == "unchanged"
+def test_format_punctuation_counts_in_a_short_instruction() -> None:
+    assert classify_reply("Output: [label]", "Output: label") == "new"
+    assert classify_reply('Reply as {"label": X}', 'Reply as ["label", X]') == "new"
+    assert classify_reply("**Answer with the label only!**", "Answer with the label only.") == (
+        "unchanged"
+    )

@@ -13,11 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
-from gepa_cli.engine.reflection_retry import (
-    build_retry_messages,
-    classify_reply,
-    retry_reason,
-)
+from gepa_cli.engine.reflection_retry import build_retry_messages, judge_reply, outcome_of
+from gepa_cli.engine.reply_checks import shown_pairs
 from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.types import Rollout
 from gepa_cli.lm.base import LM, LMError
@@ -64,6 +61,7 @@ def reflect_module(
     messages = first
     attempts: list[Attempt] = []
     hot = retry_model(reflector, settings.reflection_retry_temperature)
+    shown = shown_pairs(module, rollouts)
     for attempt in range(1 + max(0, settings.reflection_retries)):
         model = reflector if attempt == 0 else hot
         try:
@@ -71,13 +69,14 @@ def reflect_module(
         except LMError as exc:
             return ReflectionResult(None, tuple(attempts), exc)
         text = extract_instruction(completion.text)
-        outcome = classify_reply(text, instruction)
+        reason = judge_reply(text, instruction, shown)
+        outcome = outcome_of(reason)
         repeat = outcome == "new" and text is not None and tried(text)
         attempts.append(Attempt("unchanged" if repeat else outcome, completion.latency_s))
         if outcome == "new" and not repeat:
             return ReflectionResult(text, tuple(attempts))
         messages = build_retry_messages(
-            first, completion.text, retry_reason(text, outcome, repeat), module, rollouts,
+            first, completion.text, "tried" if repeat else reason, module, rollouts,
             settings.perfect_score,
         )  # fmt: skip
     return ReflectionResult(None, tuple(attempts))

@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.quality_report import INTERRUPTED, RunResult, load_reference, render
+from bench.quality_report import render
+from bench.quality_results import INTERRUPTED, RunResult, load_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "bench" / ".quality-runs"
@@ -173,7 +174,10 @@ def collect() -> list[RunResult]:
     results = []
     for path in sorted(RUNS.glob("*/reference/seed*/result.json")):
         name = path.parts[-4]
-        val = _val_limit(next(t for t in TASKS if t.name == name))
+        plan_of = next((t for t in TASKS if t.name == name), None)
+        if plan_of is None:
+            continue  # a task no longer in the plan
+        val = _val_limit(plan_of)
         if (ref := load_reference(name, int(path.parts[-2][4:]), path, val)) is not None:
             results.append(ref)
     for task in TASKS:

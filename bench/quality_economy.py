@@ -10,7 +10,7 @@ from statistics import mean
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bench.quality_report import RunResult
+    from bench.quality_results import RunResult
 
 CALL_SHARE_TARGET = 0.6
 """Issue 16's target: staged reaches full's best test with at most this share of the calls."""
@@ -24,6 +24,13 @@ class StagedPair:
     staged: RunResult
 
     @property
+    def comparable(self) -> bool:
+        """Both runs have a test score and full found something better than the seed (else
+        staged "reaching" full says nothing)."""
+        has_tests = self.full.test_best is not None and self.staged.test_best is not None
+        return has_tests and self.full.calls_to_best > 0
+
+    @property
     def reached(self) -> bool:
         """The staged run's best scores at least the full run's best on test."""
         return (self.staged.test_best or 0.0) >= (self.full.test_best or 0.0) - 1e-9
@@ -32,7 +39,7 @@ class StagedPair:
     def call_share(self) -> float | None:
         """Metric calls the staged run spent to find its best, as a share of the calls the
         full run spent to find its own; None when staged never reached full's test score."""
-        if not self.reached:
+        if not self.comparable or not self.reached:
             return None
         return self.staged.calls_to_best / max(1, self.full.calls_to_best)
 
@@ -54,11 +61,12 @@ def _fmt(value: float | None) -> str:
 def _pair_row(pair: StagedPair) -> str:
     full, staged = pair.full, pair.staged
     share = pair.call_share
-    verdict = (
-        f"yes, at {staged.calls_to_best} calls ({share:.2f}x full's)"
-        if share is not None
-        else f"no within {staged.max_metric_calls or staged.metric_calls} calls"
-    )
+    if not pair.comparable:
+        verdict = "n/a (no test score, or full's best is the seed)"
+    elif share is not None:
+        verdict = f"yes, at {staged.calls_to_best} calls ({share:.2f}x full's)"
+    else:
+        verdict = f"no within {staged.max_metric_calls or staged.metric_calls} calls"
     return (
         f"| {full.task} | {full.seed} | {_fmt(full.test_best)} | {full.calls_to_best} "
         f"| {_fmt(staged.test_best)} | {staged.calls_to_best} | {staged.calls_saved or 0} "
@@ -69,7 +77,7 @@ def _pair_row(pair: StagedPair) -> str:
 def economy_headline(results: Sequence[RunResult]) -> list[str]:
     """The headline lines: how often staged met the target, and the val-vs-select gaps."""
     lines = []
-    pairs = staged_pairs(results)
+    pairs = [p for p in staged_pairs(results) if p.comparable]
     if pairs:
         met = [p for p in pairs if (s := p.call_share) is not None and s <= CALL_SHARE_TARGET]
         kinds = sorted({p.full.task for p in met})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.quality_economy import economy_headline, economy_section, staged_pairs
-from bench.quality_report import RunResult
+from bench.quality_results import RunResult
 
 
 def _run(cell: str, seed: int, test_best: float, calls_to_best: int, task: str = "t") -> RunResult:
@@ -37,3 +37,13 @@ def test_headline_counts_pairs_within_the_target() -> None:
     section = economy_section(results)
     assert "yes, at 40 calls (0.50x full's)" in section
     assert "no within 120 calls" in section
+
+
+def test_pairs_without_a_test_score_or_where_full_kept_the_seed_are_not_counted() -> None:
+    results = [
+        _run("default", 0, 0.1, 0), _run("staged", 0, 0.1, 0),  # full's best is the seed
+        _run("default", 1, 0.5, 80), _run("staged", 1, 0.6, 40),
+    ]  # fmt: skip
+    (line,) = economy_headline(results)
+    assert "1 of 1 (task, seed) pairs" in line
+    assert "n/a (no test score, or full's best is the seed)" in economy_section(results)

@@ -242,7 +242,7 @@ class RunLoop:
             self.parts.display.warning(f"report.html not written ({detail})")
 
     def _summary(self, reason: str, score_test: bool) -> dict[str, Any]:
-        state, meter = self.engine.state, self.parts.meter
+        state = self.engine.state
         best = state.best_id() if state.candidates else None
         seed = state.seed_id() if state.candidates else None
         closing: dict[str, Any] = {"test": None}
@@ -250,9 +250,6 @@ class RunLoop:
             frontier = self.engine.frontier_ids()
             with self.phases.timing("test"):  # test, and select with a select split
                 closing = closing_scores(state, frontier, self.splits, self.parts.evaluator)
-        usage = meter.snapshot()
-        costs = self.cfg.models.cost_by_role(usage)
-        spent = self.cfg.models.cost_usd(usage)
         return {
             "best_candidate": best,
             "best_val_score": state.mean_val_score(best) if best else None,
@@ -261,14 +258,7 @@ class RunLoop:
             "test": closing.pop("test"),
             "metric_calls": state.metric_calls,
             "max_metric_calls": self.cfg.budget.max_metric_calls,
-            "lm_calls": meter.total_calls(),
-            "lm_calls_cached": meter.total_cached_calls(),
-            "lm_errors": {role: row.get("errors", 0) for role, row in usage.items()},
-            "lm_retries": {role: row.get("retries", 0) for role, row in usage.items()},
-            "tokens": usage,
-            "cost_usd": None if spent is None else round(spent, 6),
-            "cost_usd_by_role": {r: None if c is None else round(c, 6) for r, c in costs.items()},
-            "max_cost_usd": self.cfg.budget.max_cost_usd,
+            **self._usage_fields(),
             "candidates": len(state.candidates),
             "iterations": state.iteration,
             "errors": state.errors,
@@ -281,6 +271,23 @@ class RunLoop:
             "stopped_because": reason,
             "unspent_metric_calls": self._unspent(),
             **closing,  # final_candidate and select, with a select split
+        }
+
+    def _usage_fields(self) -> dict[str, Any]:
+        """LM calls, errors, retries, tokens and cost: the summary's usage part."""
+        meter = self.parts.meter
+        usage = meter.snapshot()
+        costs = self.cfg.models.cost_by_role(usage)
+        spent = self.cfg.models.cost_usd(usage)
+        return {
+            "lm_calls": meter.total_calls(),
+            "lm_calls_cached": meter.total_cached_calls(),
+            "lm_errors": {role: row.get("errors", 0) for role, row in usage.items()},
+            "lm_retries": {role: row.get("retries", 0) for role, row in usage.items()},
+            "tokens": usage,
+            "cost_usd": None if spent is None else round(spent, 6),
+            "cost_usd_by_role": {r: None if c is None else round(c, 6) for r, c in costs.items()},
+            "max_cost_usd": self.cfg.budget.max_cost_usd,
         }
 
     def _unspent(self) -> int | None:

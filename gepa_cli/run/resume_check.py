@@ -151,7 +151,21 @@ def _extra_ok(key: str, value: Any) -> bool:
         return type(value) in (int, float) and value >= 0
     if key in ("events_bytes", "cache_fetch_seq"):
         return type(value) is int and value >= 0
-    return isinstance(value, dict)  # the fingerprint
+    return _fingerprint_ok(value)
+
+
+def _fingerprint_ok(value: Any) -> bool:
+    """{"task": {part: digest}, "data": {split: {field: value} | None}}; either part may
+    be missing (older checkpoints), but a present one must have this shape."""
+    if not isinstance(value, dict):
+        return False
+    task, data = value.get("task", {}), value.get("data", {})
+    return (
+        isinstance(task, dict)
+        and all(isinstance(digest, str) for digest in task.values())
+        and isinstance(data, dict)
+        and all(split is None or isinstance(split, dict) for split in data.values())
+    )
 
 
 def checked_extra(extra: Mapping[str, Any], checkpoint: Path) -> dict[str, Any]:

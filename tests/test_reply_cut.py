@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from gepa_cli.engine.reflection import extract_instruction
-from gepa_cli.lm.reply_cut import FENCE_GRACE_CHARS, ReplyCut, fence_is_over, runaway_start
+from gepa_cli.lm.reply_cut import (
+    FENCE_GRACE_CHARS,
+    ReplyCut,
+    fence_is_over,
+    long_loop_end,
+    runaway_start,
+)
 
 
 def stream(cut: ReplyCut, text: str, piece: int = 3) -> int:
@@ -76,3 +82,46 @@ def test_cut_can_be_switched_off() -> None:
     reply = "x " + "'unsupported_transaction_type', " * 60
     cut = ReplyCut(fence=False, runaway=False)
     assert stream(cut, reply) == len(reply) and cut.text == reply
+
+
+LOOP_HEAD = "```\nRoute the message to one team: billing, legal or general. "
+LOOP_CYCLE = (
+    "If the message is about deleting personal data, it should go to the legal team. "
+    "If the message is about a refund or payment, it should go to the billing team. "
+)
+
+
+def test_a_reflection_looping_over_long_sentences_is_cut_to_one_cycle() -> None:
+    """The quality benchmark's runaway: a two-sentence cycle of about 160 characters, too
+    long for the line-sized runaway check, repeated until max_tokens."""
+    reply = LOOP_HEAD + LOOP_CYCLE * 10
+    assert runaway_start(reply) is None  # the short-unit check alone misses it
+    cut = ReplyCut(long_loops=True)
+    fed = stream(cut, reply, piece=7)
+    assert cut.reason == "runaway" and fed < len(LOOP_HEAD) + 4 * len(LOOP_CYCLE)
+    assert cut.text == LOOP_HEAD + LOOP_CYCLE.rstrip()
+    assert extract_instruction(cut.text) == (LOOP_HEAD + LOOP_CYCLE).removeprefix("```\n").strip()
+
+
+def test_a_long_loop_caught_mid_sentence_still_ends_at_a_sentence_boundary() -> None:
+    text = LOOP_HEAD + LOOP_CYCLE * 3 + LOOP_CYCLE[:37]
+    end = long_loop_end(text)
+    assert end is not None and text[:end].endswith("team.")
+    kept = text[:end]
+    assert "legal team." in kept and "billing team." in kept
+    assert kept.count("deleting personal data") == 1 and kept.count("refund or payment") == 1
+
+
+def test_two_copies_or_varied_sentences_are_not_a_long_loop() -> None:
+    assert long_loop_end(LOOP_HEAD + LOOP_CYCLE * 2) is None
+    varied = "".join(
+        f"If the message is about topic {n}, it should go to the team numbered {n}. "
+        for n in range(12)
+    )
+    assert long_loop_end(LOOP_HEAD + varied) is None
+
+
+def test_long_loops_are_cut_only_when_asked() -> None:
+    reply = LOOP_HEAD + LOOP_CYCLE * 10
+    cut = ReplyCut()
+    assert stream(cut, reply) == len(reply) and cut.reason is None

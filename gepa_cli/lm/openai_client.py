@@ -125,7 +125,8 @@ class OpenAIChatLM:
     def _set_streaming(self, stream_cut: bool, cut_at_fence: bool, server_timings: bool) -> None:
         self.stream_cut = stream_cut
         """Stream each reply and stop it once the rest is waste (see lm/reply_cut.py): in a
-        runaway repetition, and after an instruction's closing fence when `cut_at_fence`."""
+        runaway repetition, and for reflections (`cut_at_fence`) after the instruction's
+        closing fence and in a loop of long sentences."""
         self.cut_at_fence = cut_at_fence
         self.server_timings = server_timings
         """Ask for llama.cpp's per-chunk timings when streaming (the embedded server)."""
@@ -236,8 +237,9 @@ class OpenAIChatLM:
             stream_options={"include_usage": True},
             **params,
         )
+        cut = ReplyCut(fence=self.cut_at_fence, long_loops=self.cut_at_fence)
         with stream:
-            return read_stream(stream, ReplyCut(fence=self.cut_at_fence), stream.close)
+            return read_stream(stream, cut, stream.close)
 
     def _read_streamed(self, reply: StreamedReply) -> _Attempt:
         """A streamed reply as a Completion, or a retryable failure if it is empty."""

@@ -10,6 +10,13 @@ Two cuts, both for replies whose useful part is known to be over:
   list item, a quoted label; units with no letter or digit, like a rule of dashes, do not
   count), the loop a small model falls into. The reply is trimmed to the text before the
   loop plus one copy of the unit.
+- **long loop** (reflection replies): the tail is a cycle of whole sentences, up to
+  `LONG_UNIT_CHARS[1]` characters, repeated `LONG_REPEATS` times ("If ..., billing. If ...,
+  legal. If ..., billing. If ..., legal. ..."). Verbatim triples of a span that long never
+  belong in an instruction; left alone, the loop runs to `max_tokens`, becomes the
+  child's instruction, and every later reflection copies it back (seen in the quality
+  benchmark). The reply keeps the text before the loop and one cycle, ending at a
+  sentence boundary.
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ RUNAWAY_UNIT_CHARS = (2, 120)
 """The shortest and longest repeated unit looked for."""
 RUNAWAY_MIN_CHARS = 64
 """The shortest run of copies that counts (8 copies of a 2-character unit do not)."""
+LONG_UNIT_CHARS = (RUNAWAY_UNIT_CHARS[1] + 1, 600)
+"""The shortest and longest cycle of sentences looked for in a long loop."""
+LONG_REPEATS = 3
+"""Consecutive copies of one long cycle that make a long loop."""
 _CHECK_EVERY = 24
 """Characters between two runaway checks (each check looks at the tail only)."""
 
@@ -35,9 +46,10 @@ _FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
 class ReplyCut:
     """Feed it the streamed text; it says when to stop and what text to keep."""
 
-    def __init__(self, fence: bool = True, runaway: bool = True) -> None:
+    def __init__(self, fence: bool = True, runaway: bool = True, long_loops: bool = False) -> None:
         self.fence = fence
         self.runaway = runaway
+        self.long_loops = long_loops
         self.text = ""
         self.reason: str | None = None
         self._checked_at = 0
@@ -52,6 +64,8 @@ class ReplyCut:
         elif self.runaway and len(self.text) - self._checked_at >= _CHECK_EVERY:
             self._checked_at = len(self.text)
             start = runaway_start(self.text)
+            if start is None and self.long_loops:
+                start = long_loop_end(self.text)
             if start is not None:
                 self.text = self.text[:start]
                 self.reason = "runaway"
@@ -98,4 +112,26 @@ def runaway_start(text: str) -> int | None:
         while start >= size and text[start - size : start] == unit:
             start -= size
         return start + size
+    return None
+
+
+_BOUNDARY = re.compile(r"[.!?;](?=\s)|\n")
+
+
+def long_loop_end(text: str) -> int | None:
+    """Where to end `text` when its tail is `LONG_REPEATS` copies of one cycle of sentences:
+    after the text before the loop and one whole cycle, at a sentence boundary. None when
+    the tail is no such loop (or the cycle holds no sentence boundary)."""
+    shortest, longest = LONG_UNIT_CHARS
+    for size in range(shortest, min(longest, len(text) // LONG_REPEATS) + 1):
+        unit = text[-size:]
+        if not all(text.endswith(unit, 0, len(text) - n * size) for n in range(1, LONG_REPEATS)):
+            continue
+        start = len(text) - LONG_REPEATS * size
+        while start > 0 and text[start - 1] == text[start - 1 + size]:
+            start -= 1  # back to where the text first becomes periodic
+        boundary = _BOUNDARY.search(text, start, start + size)
+        if boundary is None:
+            return None
+        return boundary.end() + size
     return None

@@ -81,8 +81,9 @@ class ModelSpec:
         bool | None,
         Field(
             description="Stream each reply and stop it once the rest is waste: in a runaway "
-            "repetition (trimmed to one copy) and, for the reflection, after the closing fence "
-            "of the new instruction. null: on for embedded models, off for others (a hosted "
+            "repetition (trimmed to one copy) and, for the reflection, in a loop of whole "
+            "sentences repeated 3 times (kept as one cycle) and after the closing fence of the "
+            "new instruction. null: on for embedded models, off for others (a hosted "
             "API bills what it generated before the cut, and counts a cut reply's prompt "
             "tokens only if it reports them while streaming).",
         ),

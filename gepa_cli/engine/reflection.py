@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from gepa_cli.engine.instruction_text import clean_instruction
 from gepa_cli.engine.types import Rollout
 from gepa_cli.lm.base import Message
 
@@ -118,7 +119,8 @@ def extract_instruction(reply: str) -> str | None:
     """The text between the first and last fence (a lone fence: everything after it;
     no fence: the whole reply). When the fenced part is tiny next to the text around
     it (a small model fencing only an example output), the whole reply without its
-    fence lines is taken instead. None when nothing usable remains."""
+    fence lines is taken instead. A caption heading and a JSON wrapper are taken off
+    (`instruction_text`). None when nothing usable remains."""
     fences = list(_FENCE.finditer(reply))
     if len(fences) >= 2:
         start = reply.index("\n", fences[0].start()) + 1
@@ -131,5 +133,5 @@ def extract_instruction(reply: str) -> str | None:
         text = after.split("\n", 1)[1] if "\n" in after else ""
     else:
         text = reply
-    text = _LABEL.sub("", text.strip()).strip()
+    text = clean_instruction(_LABEL.sub("", text.strip()).strip())
     return text or None

@@ -24,14 +24,14 @@ test-slow: install
 	$(BIN)/pytest -m slow
 
 check: install
-	$(BIN)/ruff check gepa_cli tests
-	$(BIN)/ruff format --check gepa_cli tests
-	$(BIN)/mypy gepa_cli
+	$(BIN)/ruff check gepa_cli tests bench
+	$(BIN)/ruff format --check gepa_cli tests bench
+	$(BIN)/mypy gepa_cli bench
 	$(BIN)/pytest
 
 fmt: install
-	$(BIN)/ruff format gepa_cli tests
-	$(BIN)/ruff check --fix gepa_cli tests
+	$(BIN)/ruff format gepa_cli tests bench
+	$(BIN)/ruff check --fix gepa_cli tests bench
 
 ## Benchmarks against the reference `gepa` package (installed only in .venv-bench); writes bench/RESULTS.md.
 bench: install

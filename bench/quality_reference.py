@@ -70,7 +70,7 @@ class IntentAdapter(RoutingAdapter):
 
 def reflect(client: openai.OpenAI, prompt: Any) -> str:
     """The reflection LM as the reference calls it: prompt -> text."""
-    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+    messages: Any = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
     reply = client.chat.completions.create(
         model=MODEL, messages=messages, temperature=0.7, max_tokens=600
     )

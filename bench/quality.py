@@ -94,9 +94,10 @@ REFERENCE_TASK = "banking77"
 def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, int]]:
     """Every run in priority order: each task's default cell on the first seed; the fast
     tasks' default and staged cells on every seed; the select cell; the paper meta-prompt
-    on the fast tasks; the reference task at reflection temperatures 0 and 1; then the
-    fast tasks' early cells on every seed; then every other cell of the fast tasks; then
-    the slow tasks' defaults on the other seeds, and their ablations last."""
+    on the fast tasks; the reference task at reflection temperatures 0 and 1; the fast
+    tasks' current_best and merge cells on the first seed; the reference library on every
+    seed; then the fast tasks' early cells on every seed; then every other cell of the fast
+    tasks; then the slow tasks' defaults on the other seeds, and their ablations last."""
     tasks = [t for t in TASKS if only is None or t.name in only]
     fast = sorted((t for t in tasks if t.fast), key=lambda t: t.name != REFERENCE_TASK)
     slow = [t for t in tasks if not t.fast]
@@ -106,6 +107,8 @@ def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, i
     order += [(t, "select", first) for t in fast if t.name in SELECT_TASKS]
     order += [(t, "paper_prompt", s) for s in seeds for t in fast]
     order += [(t, c, first) for t in fast[:1] for c in ("reflect_t0", "reflect_t1")]
+    order += [(t, c, first) for t in fast for c in ("current_best", "merge")]
+    order += [(t, "reference", s) for t in fast[:1] for s in seeds]
     order += [(t, c, s) for t in fast for s in seeds for c in ("default", *EARLY_CELLS)]
     for t in fast:
         for s in seeds:

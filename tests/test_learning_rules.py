@@ -212,7 +212,7 @@ def test_the_paper_meta_prompt_and_retries_come_from_the_config(tmp_path) -> Non
 
     from gepa_cli.config import load_config
     from gepa_cli.engine.reflection import PAPER_TEMPLATE, build_reflection_messages
-    from gepa_cli.run.runner import engine_settings, retry_temperature
+    from gepa_cli.run.engine_config import engine_settings, retry_temperature
 
     config = write_experiment(tmp_path, "http://127.0.0.1:9/v1")
     cfg = load_config(config, ["search.reflection_prompt=paper", "search.reflection_retries=4"])

@@ -18,7 +18,8 @@ from gepa_cli.config import ConfigError, load_config
 from gepa_cli.display.plain import PlainDisplay
 from gepa_cli.display.run_info import RunInfo
 from gepa_cli.engine import events as ev
-from gepa_cli.run.runner import engine_settings, start_run
+from gepa_cli.run.engine_config import engine_settings
+from gepa_cli.run.runner import start_run
 
 TRAIN_ONLY = "Label the item as alpha or beta. Rule: remember the training items."
 

@@ -105,3 +105,26 @@ def test_a_streamed_reply_that_ends_by_itself_is_whole_and_counted_from_usage() 
     assert completion.text.strip() == reply and completion.finish_reason == "stop"
     assert (completion.input_tokens, completion.output_tokens) == (3, 12)  # usage, not chunks
     assert meter.role_usage("reflection")["replies_cut"] == 0
+
+
+def test_the_client_cuts_a_long_sentence_loop_in_reflections_only() -> None:
+    from openai_stub_server import StubServer
+
+    from gepa_cli.lm.openai_client import OpenAIChatLM
+    from gepa_cli.lm.usage import UsageMeter
+
+    cycle = (
+        "If the message is about deleting personal data, it should go to the legal team. "
+        "If the message is about a refund or payment, it should go to the billing team. "
+    )
+    loop = "```\nRoute the message to one team. " + cycle * 12
+    texts = {}
+    for role, reflection in (("reflection", True), ("task", False)):
+        with StubServer(lambda body: loop) as server:
+            lm = OpenAIChatLM("stub", server.base_url, "sk-test", role, UsageMeter(),
+                              stream_cut=True, cut_at_fence=reflection)  # fmt: skip
+            completion = lm.complete([{"role": "user", "content": "improve it"}])
+        texts[role] = (completion.text, completion.finish_reason)
+    assert texts["reflection"] == ("```\nRoute the message to one team. " + cycle.rstrip(),
+                                   "cut_runaway")  # fmt: skip
+    assert texts["task"][0].strip() == loop.strip() and texts["task"][1] != "cut_runaway"

@@ -81,3 +81,17 @@ def test_meta_prompt_shows_instruction_inputs_outputs_feedback_per_module():
     assert "query missed the page" in body and "A-IN" not in body
     custom = build_reflection_messages("answer", "Ans.", [rollout], "M={module} I={instruction}")
     assert custom[-1]["content"] == "M=answer I=Ans."
+
+
+def test_a_long_label_list_in_the_feedback_reaches_the_reflection_whole():
+    """banking77's feedback lists 77 labels (about 1,900 characters): all must be shown,
+    while a long input is still clipped."""
+    labels = ", ".join(f"intent_label_number_{n:02d}" for n in range(77))
+    feedback = f"Wrong: the response named none of the labels ({labels}); reply with the label."
+    rollout = Rollout("e1", 0.0, feedback, trace=(ModuleCall("intent", "x" * 5000, "?"),))
+    body = build_reflection_messages("intent", "Classify.", [rollout])[-1]["content"]
+    assert len(feedback) > 1500 and feedback in body
+    assert "x" * 1500 + " [...]" in body and "x" * 1501 not in body
+    assert "copy the complete list into the instruction" in body
+    huge = Rollout("e2", 0.0, "y" * 9000, trace=(ModuleCall("intent", "in", "out"),))
+    assert "y" * 4001 not in build_reflection_messages("intent", "C.", [huge])[-1]["content"]

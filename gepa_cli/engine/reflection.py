@@ -42,6 +42,8 @@ each one into the instruction as a general rule.
 - Where the feedback gives no reason, find what in the input decides the right output \
 (a word, a phrase, a kind of request) and write that as a rule, like "If the input ..., \
 answer ...". Never quote one example.
+- When the feedback lists the outputs the step may give (labels, options, a format), \
+copy the complete list into the instruction: the step never sees the feedback.
 - Keep every rule of the current instruction that still holds.
 
 Write the instruction as: one or two sentences saying what the task is; then the line \
@@ -74,6 +76,11 @@ BUILTIN_TEMPLATES = {"default": DEFAULT_TEMPLATE, "paper": PAPER_TEMPLATE}
 """Meta-prompts selectable by name in `search.reflection_prompt`."""
 
 MAX_FIELD_CHARS = 1500
+"""An input or output shown to the reflection is clipped to this many characters."""
+MAX_FEEDBACK_CHARS = 4000
+"""Feedback gets more room: it is the learning signal, and a classify task's feedback lists
+every allowed label (77 for banking77, about 1,900 characters; at 1,500 the reflection saw
+about 60 of them and copied a truncated list into the instruction)."""
 
 
 def _clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
@@ -93,7 +100,7 @@ def render_examples(module: str, rollouts: Sequence[Rollout]) -> str:
             f"### Example {number}\n"
             f"Input:\n{inputs}\n\n"
             f"Output:\n{outputs or '(empty)'}\n\n"
-            f"Feedback:\n{_clip(feedback)}"
+            f"Feedback:\n{_clip(feedback, MAX_FEEDBACK_CHARS)}"
         )
     return "\n\n".join(blocks)
 

@@ -1,6 +1,6 @@
 """Deciding, while a reply streams in, that the rest of it is not worth generating.
 
-Two cuts, both for replies whose useful part is known to be over:
+Three cuts, all for replies whose useful part is known to be over:
 - **fence**: the reply opened a fenced block holding the instruction, closed it, and then
   went on for a while without opening another one. What follows is commentary that the
   instruction extraction throws away (it keeps the text between the first and the last

@@ -68,6 +68,10 @@ SELECT_SPLIT = (
 """banking77's select split: every 77th row from offset 3, so no row of train/val/test."""
 SELECT_TASKS = ("banking77",)
 """The select cell runs only where SELECT_SPLIT's data is the task's own."""
+MERGE_TASKS = ("hotpotqa",)
+"""The merge cell runs only on programs of several modules: a merge takes each module from
+one of two descendants of a common ancestor, so with one module it can only rebuild a
+candidate that exists, and never fires (banking77's merge run: 0 merges in 8 iterations)."""
 
 CELLS = {
     "default": ("search.candidate_selection=pareto",),
@@ -95,9 +99,10 @@ def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, i
     """Every run in priority order: each task's default cell on the first seed; the fast
     tasks' default and staged cells on every seed; the select cell; the paper meta-prompt
     on the fast tasks; the reference task at reflection temperatures 0 and 1; the fast
-    tasks' current_best and merge cells on the first seed; the reference library on every
-    seed; then the fast tasks' early cells on every seed; then every other cell of the fast
-    tasks; then the slow tasks' defaults on the other seeds, and their ablations last."""
+    tasks' current_best cells on the first seed; the reference library on every seed; the
+    merge cell of the multi-module task; then the fast tasks' early cells on every seed;
+    then every other cell of the fast tasks; then the slow tasks' defaults on the other
+    seeds, and their ablations last."""
     tasks = [t for t in TASKS if only is None or t.name in only]
     fast = sorted((t for t in tasks if t.fast), key=lambda t: t.name != REFERENCE_TASK)
     slow = [t for t in tasks if not t.fast]
@@ -107,8 +112,9 @@ def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, i
     order += [(t, "select", first) for t in fast if t.name in SELECT_TASKS]
     order += [(t, "paper_prompt", s) for s in seeds for t in fast]
     order += [(t, c, first) for t in fast[:1] for c in ("reflect_t0", "reflect_t1")]
-    order += [(t, c, first) for t in fast for c in ("current_best", "merge")]
+    order += [(t, "current_best", first) for t in fast]
     order += [(t, "reference", s) for t in fast[:1] for s in seeds]
+    order += [(t, "merge", first) for t in tasks if t.name in MERGE_TASKS]
     order += [(t, c, s) for t in fast for s in seeds for c in ("default", *EARLY_CELLS)]
     for t in fast:
         for s in seeds:
@@ -118,7 +124,9 @@ def plan(seeds: list[int], only: set[str] | None) -> list[tuple[TaskPlan, str, i
     order += [(t, c, s) for s in seeds for t in slow for c in CELLS if c != "default"]
     unique: dict[tuple[str, str, int], tuple[TaskPlan, str, int]] = {}
     for task, cell, seed in order:
-        if cell == "select" and task.name not in SELECT_TASKS:
+        if (cell == "select" and task.name not in SELECT_TASKS) or (
+            cell == "merge" and task.name not in MERGE_TASKS
+        ):
             continue
         unique.setdefault((task.name, cell, seed), (task, cell, seed))
     return list(unique.values())

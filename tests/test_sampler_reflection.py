@@ -92,6 +92,6 @@ def test_a_long_label_list_in_the_feedback_reaches_the_reflection_whole():
     body = build_reflection_messages("intent", "Classify.", [rollout])[-1]["content"]
     assert len(feedback) > 1500 and feedback in body
     assert "x" * 1500 + " [...]" in body and "x" * 1501 not in body
-    assert "copy the complete list into the instruction" in body
+    assert '"Allowed outputs:" followed by that complete list' in body
     huge = Rollout("e2", 0.0, "y" * 9000, trace=(ModuleCall("intent", "in", "out"),))
     assert "y" * 4001 not in build_reflection_messages("intent", "C.", [huge])[-1]["content"]

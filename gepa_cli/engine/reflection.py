@@ -42,13 +42,13 @@ each one into the instruction as a general rule.
 - Where the feedback gives no reason, find what in the input decides the right output \
 (a word, a phrase, a kind of request) and write that as a rule, like "If the input ..., \
 answer ...". Never quote one example.
-- When the feedback lists the outputs the step may give (labels, options, a format), \
-copy the complete list into the instruction: the step never sees the feedback.
 - Keep every rule of the current instruction that still holds.
 
-Write the instruction as: one or two sentences saying what the task is; then the line \
-"Rules:" with one rule per line, each starting with "- "; then one sentence saying \
-exactly what the output must look like.
+Write the instruction as: one or two sentences saying what the task is; then, when the \
+feedback or the current instruction lists the outputs the step may give (labels, options), \
+the line "Allowed outputs:" followed by that complete list, since the step never sees the \
+feedback; then the line "Rules:" with one rule per line, each starting with "- "; then one \
+sentence saying exactly what the output must look like.
 
 Reply with only the improved instruction inside one ``` fenced block."""
 

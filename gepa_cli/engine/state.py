@@ -209,8 +209,8 @@ def _state_from_json(raw: Mapping[str, Any]) -> EngineState:
             for cid, rows in raw["train_rollouts"].items()
         },
         module_pointer={k: int(v) for k, v in raw["module_pointer"].items()},
-        tried_children=set(raw["tried_children"]),
-        tried_merges=set(raw.get("tried_merges", [])),
+        tried_children=_id_set(raw["tried_children"]),
+        tried_merges=_id_set(raw.get("tried_merges", [])),
         merges_accepted=int(raw.get("merges_accepted", 0)),
         merges_due=int(raw.get("merges_due", 0)),
         iteration=int(raw["iteration"]),
@@ -218,6 +218,14 @@ def _state_from_json(raw: Mapping[str, Any]) -> EngineState:
         errors=int(raw.get("errors", 0)),
         idle_iterations=int(raw.get("idle_iterations", 0)),
         reflections={str(k): int(v) for k, v in raw.get("reflections", {}).items()},
-        exhausted=set(raw.get("exhausted", [])),
-        partial=set(raw.get("partial", [])),
+        exhausted=_id_set(raw.get("exhausted", [])),
+        partial=_id_set(raw.get("partial", [])),
     )
+
+
+def _id_set(raw: Any) -> set[str]:
+    """A checkpoint's list of ids as a set; TypeError unless every item is a string (a
+    wrong-typed item would only fail later, when the next checkpoint sorts the set)."""
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise TypeError("expected a list of strings")
+    return set(raw)

@@ -151,6 +151,10 @@ def _extra_ok(key: str, value: Any) -> bool:
         return type(value) in (int, float) and value >= 0
     if key in ("events_bytes", "cache_fetch_seq"):
         return type(value) is int and value >= 0
+    if key == "phase_s":  # {phase: seconds}
+        return isinstance(value, dict) and all(
+            type(s) in (int, float) and s >= 0 for s in value.values()
+        )
     return _fingerprint_ok(value)
 
 
@@ -172,8 +176,7 @@ def checked_extra(extra: Mapping[str, Any], checkpoint: Path) -> dict[str, Any]:
     """The checkpoint's extra fields, refused (RunDirError) if one has the wrong shape."""
     keys = ("usage", "cache_samples", "elapsed_s", "events_bytes", "cache_fetch_seq", "phase_s")
     for key in (*keys, FINGERPRINT_KEY):
-        value = extra.get(key)
-        if value is not None and not _extra_ok(key, value):
+        if key in extra and not _extra_ok(key, extra[key]):  # null included
             raise RunDirError(f"{checkpoint}: corrupt '{key}' field")
     return dict(extra)
 

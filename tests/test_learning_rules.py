@@ -154,7 +154,10 @@ def test_an_unchanged_reply_is_retried_hotter_with_a_changed_request() -> None:
     val = len(IDEAS) if decided[0].accepted else 0
     assert engine.state.metric_calls - calls_before == 3 + 3 + val  # retries cost none
     summary = engine.state.reflection_summary()
-    assert summary == {"calls": 2, "new": 1, "unchanged": 1, "unusable": 0, "retries": 1}
+    assert summary == {"calls": 2, "new": 1, "unchanged": 1, "unusable": 0, "retries": 1,
+                       "rules": 1, "rules_new": 1}  # fmt: skip
+    requests = [e.request for e in log if isinstance(e, ev.ReflectionAttempted)]
+    assert requests == ["rewrite", "rules"]  # after a copy, only rules are asked for
     seconds = [e.seconds for e in log if isinstance(e, ev.ReflectionAttempted)]
     assert seconds == [2.5, 1.0]  # the model's wall time, reported for the runner to add up
 
@@ -258,6 +261,10 @@ def test_a_run_retries_a_stubborn_reflection_hotter_through_the_cache(tmp_path, 
     events = (result.run_dir / "events.jsonl").read_text().splitlines()
     attempts = [json.loads(e) for e in events if '"ReflectionAttempted"' in e]
     assert [(a["outcome"], a["attempt"]) for a in attempts[:2]] == [("unchanged", 0), ("new", 1)]
+    assert [a["request"] for a in attempts[:2]] == ["rewrite", "rules"]
+    assert reflections["rules"] >= 1 and reflections["rules_new"] >= 1
+    report = (result.run_dir / "report.html").read_text()
+    assert f"asked for rules: {reflections['rules_new']} new" in report
 
 
 class RepeatingReflector:

@@ -139,6 +139,9 @@ class RunProgress:
         counts["retries"] = counts.get("retries", 0) + (1 if event.attempt > 0 else 0)
         if event.outcome != "new":
             counts["wasted_s"] = counts.get("wasted_s", 0.0) + event.seconds
+        if event.request == "rules":
+            counts["rules"] = counts.get("rules", 0) + 1
+            counts["rules_new"] = counts.get("rules_new", 0) + (event.outcome == "new")
 
     def _offer_best(self, cid: str, score: float) -> None:
         if self.best_val_score is None or score > self.best_val_score:

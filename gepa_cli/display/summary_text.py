@@ -23,14 +23,18 @@ def one_line(text: str, limit: int = 120) -> str:
 
 
 def reflections_text(counts: Mapping[str, Any]) -> str | None:
-    """`12 calls: 9 new, 2 unchanged, 1 unusable (3 retries); 41 s on fruitless replies`."""
+    """`12 calls: 9 new, 2 unchanged, 1 unusable (3 retries, 2 asked for rules: 1 new);
+    41 s on fruitless replies`."""
     calls = int(counts.get("calls", 0) or 0)
     if calls <= 0:
         return None
     parts = ", ".join(f"{int(counts.get(k, 0) or 0)} {k}" for k in ("new", "unchanged", "unusable"))
     wasted = float(counts.get("wasted_s", 0.0) or 0.0)
     retries = int(counts.get("retries", 0) or 0)
-    return f"{calls} calls: {parts} ({retries} retries); {wasted:.0f} s on fruitless replies"
+    rules = int(counts.get("rules", 0) or 0)
+    rules_new = int(counts.get("rules_new", 0) or 0)
+    asked = f", {rules} asked for rules: {rules_new} new" if rules else ""
+    return f"{calls} calls: {parts} ({retries} retries{asked}); {wasted:.0f} s on fruitless replies"
 
 
 def staged_text(staged: Mapping[str, Any]) -> str:

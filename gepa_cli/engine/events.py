@@ -62,6 +62,8 @@ class ReflectionAttempted:
 
     `attempt` 0 is the first request; later ones are retries with a changed request.
     `seconds` is the model's wall time for the call (0 when replayed from the cache).
+    `request` is `rewrite` (a whole instruction was asked for) or `rules` (after a copy of
+    the parent, only rules to splice into it).
     """
 
     iteration: int
@@ -71,6 +73,7 @@ class ReflectionAttempted:
     attempt: int
     seconds: float = 0.0
     proposal: int = 0
+    request: str = "rewrite"
 
 
 @dataclass(frozen=True)

@@ -224,11 +224,11 @@ class ReflectiveMutation:
 
     def _record_attempts(self, p: Proposal, module: str, result: ReflectionResult) -> None:
         for number, attempt in enumerate(result.attempts):
-            self.ledger.state.count_reflection(attempt.outcome, number)
+            self.ledger.state.count_reflection(attempt.outcome, number, attempt.request)
             self.ledger.emit(
                 ev.ReflectionAttempted(
                     p.iteration, p.parent.id, module, attempt.outcome, number,
-                    round(attempt.seconds, 3), p.index,
+                    round(attempt.seconds, 3), p.index, attempt.request,
                 )
             )  # fmt: skip
 

@@ -1,7 +1,8 @@
 """The reflection phase of an iteration: for every (proposal, module) job, ask the
 reflection model for a new instruction, and ask again with a changed request (a hotter
 model, the previous reply named, the failing examples first) while the reply is
-`unchanged` or `unusable`, up to `reflection_retries` times.
+`unchanged` or `unusable`, up to `reflection_retries` times. A retry after a copy of the
+parent's instruction asks only for rules, which are spliced into it (`rule_edit`).
 
 Jobs run through the engine's `MapFn` and change no state: each returns what happened,
 and the mutation step records it in proposal order.
@@ -13,8 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gepa_cli.engine.reflection import build_reflection_messages, extract_instruction
-from gepa_cli.engine.reflection_retry import build_retry_messages, judge_reply, outcome_of
+from gepa_cli.engine.reflection_retry import (
+    asks_for_rules,
+    build_retry_messages,
+    judge_reply,
+    outcome_of,
+)
 from gepa_cli.engine.reply_checks import shown_pairs
+from gepa_cli.engine.rule_edit import apply_rules_reply
 from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.types import Rollout
 from gepa_cli.lm.base import LM, LMError
@@ -22,10 +29,12 @@ from gepa_cli.lm.base import LM, LMError
 
 @dataclass(frozen=True)
 class Attempt:
-    """One reflection call: its outcome and the model's wall time."""
+    """One reflection call: its outcome, the model's wall time, and what was asked:
+    `rewrite` (a whole instruction) or `rules` (rules to splice into the parent)."""
 
     outcome: str
     seconds: float
+    request: str = "rewrite"
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ def reflect_module(
     attempts: list[Attempt] = []
     hot = retry_model(reflector, settings.reflection_retry_temperature)
     shown = shown_pairs(module, rollouts)
+    request = "rewrite"
     for attempt in range(1 + max(0, settings.reflection_retries)):
         model = reflector if attempt == 0 else hot
         try:
@@ -69,14 +79,17 @@ def reflect_module(
         except LMError as exc:
             return ReflectionResult(None, tuple(attempts), exc)
         text = extract_instruction(completion.text)
+        if request == "rules":
+            text = apply_rules_reply(text, instruction)
         reason = judge_reply(text, instruction, shown)
         outcome = outcome_of(reason)
         repeat = outcome == "new" and text is not None and tried(text)
-        attempts.append(Attempt("unchanged" if repeat else outcome, completion.latency_s))
+        attempts.append(Attempt("unchanged" if repeat else outcome, completion.latency_s, request))
         if outcome == "new" and not repeat:
             return ReflectionResult(text, tuple(attempts))
+        reason = "tried" if repeat else reason
+        request = "rules" if asks_for_rules(reason) else "rewrite"
         messages = build_retry_messages(
-            first, completion.text, "tried" if repeat else reason, module, rollouts,
-            settings.perfect_score,
-        )  # fmt: skip
+            first, completion.text, reason, module, rollouts, settings.perfect_score
+        )
     return ReflectionResult(None, tuple(attempts))

@@ -7,7 +7,7 @@ for more input, or an example shown to the reflection copied back with its feedb
 instruction that was already proposed earlier in the run counts as `unchanged` too. An
 unchanged or unusable reply is followed by a changed request: the previous reply is shown
 back as the repeat or non-answer it was, and the examples the step got wrong are put
-first.
+first. After a copy of the parent, the follow-up asks only for rules to add (`rule_edit`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from gepa_cli.engine.reflection import render_examples
 from gepa_cli.engine.reply_checks import echoes_examples, near_copy
+from gepa_cli.engine.rule_edit import RULES_REQUEST
 from gepa_cli.engine.types import Rollout
 from gepa_cli.lm.base import Message
 
@@ -82,15 +83,16 @@ def _what_went_wrong(reason: str) -> str:
             "Your reply is an instruction that was already tried on this step and did not do "
             "better. Write a different one."
         )
-    if reason in ("unchanged", "near_copy"):
-        return (
-            "Your reply repeated the current instruction, at most reformatted. The step "
-            "keeps failing with that instruction, so its rules must change."
-        )
     return (
         "Your reply held no usable instruction (it was empty, declined, or asked for more "
         "input). Everything you need is above; do not ask for anything."
     )
+
+
+def asks_for_rules(reason: str) -> bool:
+    """Whether the retry after a reply judged `reason` asks only for rules to add: after a
+    copy of the parent's instruction (see `rule_edit`)."""
+    return reason in ("unchanged", "near_copy")
 
 
 def build_retry_messages(
@@ -102,9 +104,22 @@ def build_retry_messages(
     perfect_score: float,
 ) -> list[Message]:
     """The first request, the previous reply, and a follow-up that names what was wrong
-    with it and puts the failing examples with their feedback first."""
+    with it and puts the failing examples with their feedback first. After a copy of the
+    parent's instruction, the follow-up asks only for the rules to add."""
     failing = [r for r in rollouts if r.score < perfect_score] or list(rollouts)
-    follow_up = (
+    if asks_for_rules(reason):
+        follow_up = RULES_REQUEST.replace("{examples}", render_examples(module, failing))
+    else:
+        follow_up = _rewrite_request(reason, module, failing)
+    return [
+        *first_request,
+        {"role": "assistant", "content": previous_reply.strip() or "(empty reply)"},
+        {"role": "user", "content": follow_up},
+    ]
+
+
+def _rewrite_request(reason: str, module: str, failing: Sequence[Rollout]) -> str:
+    return (
         f"{_what_went_wrong(reason)}\n\n"
         f"These are the inputs the step got wrong, with the feedback on each:\n\n"
         f"{render_examples(module, failing)}\n\n"
@@ -112,8 +127,3 @@ def build_retry_messages(
         "add the rules the feedback teaches so that these inputs come out right. Reply with "
         "only the new instruction inside one ``` fenced block."
     )
-    return [
-        *first_request,
-        {"role": "assistant", "content": previous_reply.strip() or "(empty reply)"},
-        {"role": "user", "content": follow_up},
-    ]

@@ -139,17 +139,21 @@ class EngineState:
         self.val_scores[cand.id] = dict(val_scores)
         self.partial.add(cand.id)
 
-    def count_reflection(self, outcome: str, attempt: int) -> None:
-        """Add one reflection call with its outcome to the counters."""
+    def count_reflection(self, outcome: str, attempt: int, request: str = "rewrite") -> None:
+        """Add one reflection call with its outcome to the counters; `rules` and
+        `rules_new` count the calls that asked only for rules, and those that gave new."""
         counts = self.reflections
         counts["calls"] = counts.get("calls", 0) + 1
         counts[outcome] = counts.get(outcome, 0) + 1
         if attempt > 0:
             counts["retries"] = counts.get("retries", 0) + 1
+        if request == "rules":
+            counts["rules"] = counts.get("rules", 0) + 1
+            counts["rules_new"] = counts.get("rules_new", 0) + (outcome == "new")
 
     def reflection_summary(self) -> dict[str, int]:
         """The counters with every key present (the `reflections` block of summary.json)."""
-        keys = ("calls", "new", "unchanged", "unusable", "retries")
+        keys = ("calls", "new", "unchanged", "unusable", "retries", "rules", "rules_new")
         return {k: int(self.reflections.get(k, 0)) for k in keys}
 
     # --- persistence -----------------------------------------------------------

@@ -128,6 +128,9 @@ def _reflection_counts(attempts: Iterable[Mapping[str, Any]]) -> dict[str, float
         counts["calls"] += 1
         counts[outcome] = counts.get(outcome, 0) + 1
         counts["retries"] += 1 if (as_int(attempt.get("attempt")) or 0) > 0 else 0
+        if attempt.get("request") == "rules":
+            counts["rules"] = counts.get("rules", 0) + 1
+            counts["rules_new"] = counts.get("rules_new", 0) + (outcome == "new")
         if outcome != "new":
             counts["wasted_s"] += as_float(attempt.get("seconds")) or 0.0
     return counts

@@ -1,0 +1,127 @@
+"""After a reflection reply that copied the parent's instruction, the retry asks only for
+rules to add and splices them into the parent (`engine/rule_edit.py`): the embedded 1.5B
+model copied banking77's 2,500-character instruction back in 30 of 50 calls."""
+
+from __future__ import annotations
+
+from engine_fakes import ScriptedReflector
+
+from gepa_cli.engine.reflect_phase import reflect_module
+from gepa_cli.engine.rule_edit import apply_rules_reply, is_rewrite, rules_in, splice_rules
+from gepa_cli.engine.settings import EngineSettings
+from gepa_cli.engine.types import ModuleCall, Rollout
+
+LABELS = ", ".join(f"label_{n}" for n in range(77))
+PARENT = (
+    "**Task:** Classify the customer's banking query into one intent label.\n"
+    f"**Allowed outputs:** {LABELS}\n"
+    "**Rules:**\n"
+    "- If the query asks about a card that has not arrived, answer card_arrival.\n"
+    "- If the query mentions a PIN, answer pin_blocked.\n"
+    "\n"
+    "Reply with the label only."
+)
+FEEDBACK = "Wrong: the correct label is 'pending_card_payment', but the response chose 'x'."
+ROLLOUTS = [
+    Rollout("v1", 0.0, FEEDBACK, "x", (ModuleCall("intent", "Why is my payment pending?", "x"),))
+]
+NEW_RULE = "If the query asks why a card payment is still pending, answer pending_card_payment."
+
+
+def test_rules_go_after_the_last_item_of_the_rules_section() -> None:
+    spliced = splice_rules(PARENT, [NEW_RULE])
+    lines = spliced.splitlines()
+    assert lines[lines.index("- If the query mentions a PIN, answer pin_blocked.") + 1] == (
+        f"- {NEW_RULE}"
+    )
+    assert spliced.endswith("\n\nReply with the label only.")
+    assert spliced.replace(f"- {NEW_RULE}\n", "") == PARENT
+
+
+def test_a_parent_without_a_rules_section_gets_one_at_its_end() -> None:
+    parent = "Classify the query. Reply with the label only."
+    assert splice_rules(parent, [NEW_RULE]) == f"{parent}\n\nRules:\n- {NEW_RULE}"
+
+
+def test_rules_the_parent_already_holds_are_not_added_again() -> None:
+    held = "if the query mentions a pin answer pin_blocked"
+    assert splice_rules(PARENT, [held]) == PARENT
+    both = splice_rules(PARENT, [held, NEW_RULE])
+    assert both.count("pin_blocked") == 1
+    assert both == splice_rules(PARENT, [NEW_RULE])
+
+
+def test_rules_are_read_from_bullets_numbers_or_plain_lines() -> None:
+    assert rules_in(f"Here are the rules:\n- {NEW_RULE}\n* Second rule here.") == [
+        NEW_RULE,
+        "Second rule here.",
+    ]
+    assert rules_in(f"1. {NEW_RULE}\n2) Another rule.") == [NEW_RULE, "Another rule."]
+    assert rules_in(f"{NEW_RULE}\nok") == [NEW_RULE]  # too short to be a rule
+
+
+def test_at_most_three_fresh_rules_are_spliced_after_skipping_held_ones() -> None:
+    held = "- If the query mentions a PIN, answer pin_blocked."
+    reply = "\n".join([held, held, *(f"- Rule number {n} is new." for n in range(5))])
+    spliced = splice_rules(PARENT, rules_in(reply))
+    assert [line for line in spliced.splitlines() if line not in PARENT.splitlines()] == [
+        f"- Rule number {n} is new." for n in range(3)
+    ]
+
+
+def test_a_whole_instruction_in_reply_to_a_rules_request_is_a_rewrite() -> None:
+    assert is_rewrite(PARENT.replace("pin_blocked", "change_pin"), PARENT)
+    assert is_rewrite("Classify it.\nRules:\n- One rule here.", PARENT)
+    assert is_rewrite("\n".join(f"- label_{n}" for n in range(40)), PARENT)
+    assert not is_rewrite(f"New rules:\n- {NEW_RULE}", PARENT)
+    short = "Classify the query."
+    assert not is_rewrite(f"- {NEW_RULE}", short)  # items are rules even on a short parent
+    assert is_rewrite("Classify the banking query by the intent it asks about.", short)
+    assert apply_rules_reply("Classify it.\nRules:\n- One rule.", PARENT) == (
+        "Classify it.\nRules:\n- One rule."
+    )
+    assert apply_rules_reply(None, PARENT) is None
+    assert apply_rules_reply("- ok", PARENT) is None
+
+
+def test_a_copied_parent_is_retried_with_a_rules_request_and_spliced() -> None:
+    replies = iter([f"```\n{PARENT}\n```", f"```\n- {NEW_RULE}\n```"])
+    reflector = ScriptedReflector(lambda prompt: next(replies))
+    result = reflect_module(
+        EngineSettings(reflection_retries=2), reflector, "intent", PARENT, ROLLOUTS
+    )
+    assert [(a.outcome, a.request) for a in result.attempts] == [
+        ("unchanged", "rewrite"),
+        ("new", "rules"),
+    ]
+    assert result.instruction == splice_rules(PARENT, [NEW_RULE])
+    assert "Do not write the instruction again" in reflector.prompts[1]
+    assert "pending_card_payment" in reflector.prompts[1]  # the failing example is shown
+
+
+def test_rules_already_held_count_as_unchanged_and_ask_again() -> None:
+    held = "- If the query mentions a PIN, answer pin_blocked."
+    replies = iter([f"```\n{PARENT}\n```", f"```\n{held}\n```", "```\nnope\n```"])
+    reflector = ScriptedReflector(lambda prompt: next(replies))
+    result = reflect_module(
+        EngineSettings(reflection_retries=2), reflector, "intent", PARENT, ROLLOUTS
+    )
+    assert result.instruction is None
+    assert [(a.outcome, a.request) for a in result.attempts] == [
+        ("unchanged", "rewrite"),
+        ("unchanged", "rules"),
+        ("unusable", "rules"),
+    ]
+
+
+def test_an_unusable_reply_is_retried_with_a_rewrite_request() -> None:
+    replies = iter(["Please provide the inputs.", "```\nClassify by what is asked.\n```"])
+    reflector = ScriptedReflector(lambda prompt: next(replies))
+    result = reflect_module(
+        EngineSettings(reflection_retries=2), reflector, "intent", PARENT, ROLLOUTS
+    )
+    assert [(a.outcome, a.request) for a in result.attempts] == [
+        ("unusable", "rewrite"),
+        ("new", "rewrite"),
+    ]
+    assert result.instruction == "Classify by what is asked."

@@ -36,9 +36,12 @@ def _rates(runs: Sequence[RunResult]) -> str:
     share = {k: sum(r.reflections.get(k, 0) for r in runs) / calls for k in ("new", "unchanged")}
     unusable = sum(r.reflections.get("unusable", 0) for r in runs) / calls
     retries = sum(r.reflections.get("retries", 0) for r in runs)
+    rules = sum(r.reflections.get("rules", 0) for r in runs)
+    rules_new = sum(r.reflections.get("rules_new", 0) for r in runs)
+    asked = f" ({rules:.0f} asked for rules: {rules_new:.0f} new)" if rules else ""
     return (
         f"{calls:.0f}: {share['new']:.0%} new, {share['unchanged']:.0%} unch., "
-        f"{unusable:.0%} unus.; {retries:.0f} retries"
+        f"{unusable:.0%} unus.; {retries:.0f} retries{asked}"
     )
 
 

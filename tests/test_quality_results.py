@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from bench.quality import plan
@@ -67,3 +68,16 @@ def test_the_plan_runs_every_default_first_and_staged_beside_full_on_both_seeds(
                     ("banking77", "reference", 0), ("banking77", "reference", 1),
                     ("hotpotqa", "merge", 0)]  # fmt: skip
     assert {t for t, c, s in order if c == "merge"} == {"hotpotqa"}  # one module: no merge
+
+
+def test_the_reflections_column_shows_the_retries_that_asked_for_rules(tmp_path) -> None:
+    from bench.quality_report import _rates
+
+    result = RunResult.load("t", "default", 0, _write_run(tmp_path / "run"))
+    assert result is not None
+    counts = {"calls": 10, "new": 6, "unchanged": 3, "unusable": 1, "retries": 4}
+    plain = _rates([replace(result, reflections=counts)])
+    assert plain == "10: 60% new, 30% unch., 10% unus.; 4 retries"
+    ruled = {**counts, "rules": 3, "rules_new": 2}
+    text = _rates([replace(result, reflections=ruled)])
+    assert text.endswith("4 retries (3 asked for rules: 2 new)")

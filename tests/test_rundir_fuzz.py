@@ -5,6 +5,7 @@ works (exit 0) or refuses with one `error:` line and exit 2, never a traceback."
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -38,6 +39,19 @@ VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
     max_leaves=5,
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cwd_in_a_temp_dir() -> Iterator[None]:
+    """A fuzzed config may turn on tracking that writes beside the working directory
+    (MLflow's default ./mlruns); it must land in a temp dir, never in the checkout."""
+    here = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="gepa-fuzz-cwd-") as name:
+        os.chdir(name)
+        try:
+            yield
+        finally:
+            os.chdir(here)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from engine_fakes import ScriptedReflector
 
-from gepa_cli.engine.reflect_phase import reflect_module
+from gepa_cli.engine.reflect_phase import ReflectionResult, reflect_module
 from gepa_cli.engine.rule_edit import apply_rules_reply, is_rewrite, rules_in, splice_rules
 from gepa_cli.engine.settings import EngineSettings
 from gepa_cli.engine.types import ModuleCall, Rollout
@@ -26,6 +26,16 @@ ROLLOUTS = [
     Rollout("v1", 0.0, FEEDBACK, "x", (ModuleCall("intent", "Why is my payment pending?", "x"),))
 ]
 NEW_RULE = "If the query asks why a card payment is still pending, answer pending_card_payment."
+
+
+def reflect_with(replies: list[str]) -> tuple[ReflectionResult, list[str]]:
+    """Reflect on PARENT with a model that gives `replies` in turn; the result and the last
+    message of every request."""
+    answers = iter(replies)
+    reflector = ScriptedReflector(lambda prompt: next(answers))
+    settings = EngineSettings(reflection_retries=2)
+    result = reflect_module(settings, reflector, "intent", PARENT, ROLLOUTS)
+    return result, reflector.prompts
 
 
 def test_rules_go_after_the_last_item_of_the_rules_section() -> None:
@@ -85,27 +95,19 @@ def test_a_whole_instruction_in_reply_to_a_rules_request_is_a_rewrite() -> None:
 
 
 def test_a_copied_parent_is_retried_with_a_rules_request_and_spliced() -> None:
-    replies = iter([f"```\n{PARENT}\n```", f"```\n- {NEW_RULE}\n```"])
-    reflector = ScriptedReflector(lambda prompt: next(replies))
-    result = reflect_module(
-        EngineSettings(reflection_retries=2), reflector, "intent", PARENT, ROLLOUTS
-    )
+    result, prompts = reflect_with([f"```\n{PARENT}\n```", f"```\n- {NEW_RULE}\n```"])
     assert [(a.outcome, a.request) for a in result.attempts] == [
         ("unchanged", "rewrite"),
         ("new", "rules"),
     ]
     assert result.instruction == splice_rules(PARENT, [NEW_RULE])
-    assert "Do not write the instruction again" in reflector.prompts[1]
-    assert "pending_card_payment" in reflector.prompts[1]  # the failing example is shown
+    assert "Do not write the instruction again" in prompts[1]
+    assert "pending_card_payment" in prompts[1]  # the failing example is shown
 
 
 def test_rules_already_held_count_as_unchanged_and_ask_again() -> None:
     held = "- If the query mentions a PIN, answer pin_blocked."
-    replies = iter([f"```\n{PARENT}\n```", f"```\n{held}\n```", "```\nnope\n```"])
-    reflector = ScriptedReflector(lambda prompt: next(replies))
-    result = reflect_module(
-        EngineSettings(reflection_retries=2), reflector, "intent", PARENT, ROLLOUTS
-    )
+    result, prompts = reflect_with([f"```\n{PARENT}\n```", f"```\n{held}\n```", "```\nnope\n```"])
     assert result.instruction is None
     assert [(a.outcome, a.request) for a in result.attempts] == [
         ("unchanged", "rewrite"),
@@ -115,10 +117,8 @@ def test_rules_already_held_count_as_unchanged_and_ask_again() -> None:
 
 
 def test_an_unusable_reply_is_retried_with_a_rewrite_request() -> None:
-    replies = iter(["Please provide the inputs.", "```\nClassify by what is asked.\n```"])
-    reflector = ScriptedReflector(lambda prompt: next(replies))
-    result = reflect_module(
-        EngineSettings(reflection_retries=2), reflector, "intent", PARENT, ROLLOUTS
+    result, prompts = reflect_with(
+        ["Please provide the inputs.", "```\nClassify by what is asked.\n```"]
     )
     assert [(a.outcome, a.request) for a in result.attempts] == [
         ("unusable", "rewrite"),

@@ -125,3 +125,19 @@ def test_an_unusable_reply_is_retried_with_a_rewrite_request() -> None:
         ("new", "rewrite"),
     ]
     assert result.instruction == "Classify by what is asked."
+
+
+def test_an_instruction_already_tried_is_retried_with_a_rules_request() -> None:
+    earlier = PARENT.replace("pin_blocked", "change_pin")
+    answers = iter([f"```\n{earlier}\n```", f"```\n- {NEW_RULE}\n```"])
+    reflector = ScriptedReflector(lambda prompt: next(answers))
+    result = reflect_module(
+        EngineSettings(reflection_retries=2), reflector, "intent", PARENT, ROLLOUTS,
+        tried=lambda text: text == earlier,
+    )  # fmt: skip
+    assert [(a.outcome, a.request) for a in result.attempts] == [
+        ("unchanged", "rewrite"),
+        ("new", "rules"),
+    ]
+    assert "already tried" in reflector.prompts[1]
+    assert result.instruction == splice_rules(PARENT, [NEW_RULE])

@@ -7,7 +7,8 @@ for more input, or an example shown to the reflection copied back with its feedb
 instruction that was already proposed earlier in the run counts as `unchanged` too. An
 unchanged or unusable reply is followed by a changed request: the previous reply is shown
 back as the repeat or non-answer it was, and the examples the step got wrong are put
-first. After a copy of the parent, the follow-up asks only for rules to add (`rule_edit`).
+first. After a copy of the parent or of an instruction already tried, the follow-up asks
+only for rules to add (`rule_edit`).
 """
 
 from __future__ import annotations
@@ -79,10 +80,9 @@ def _what_went_wrong(reason: str) -> str:
             "step never sees the feedback; write the general rules it teaches instead."
         )
     if reason == "tried":
-        return (
-            "Your reply is an instruction that was already tried on this step and did not do "
-            "better. Write a different one."
-        )
+        return "Your reply is an instruction that was already tried on this step."
+    if reason in ("unchanged", "near_copy"):
+        return "Your reply repeated the current instruction, at most reformatted."
     return (
         "Your reply held no usable instruction (it was empty, declined, or asked for more "
         "input). Everything you need is above; do not ask for anything."
@@ -91,8 +91,9 @@ def _what_went_wrong(reason: str) -> str:
 
 def asks_for_rules(reason: str) -> bool:
     """Whether the retry after a reply judged `reason` asks only for rules to add: after a
-    copy of the parent's instruction (see `rule_edit`)."""
-    return reason in ("unchanged", "near_copy")
+    copy of the parent's instruction or of one already tried (see `rule_edit`); a small
+    model that copies an instruction once mostly copies it again when asked to rewrite."""
+    return reason in ("unchanged", "near_copy", "tried")
 
 
 def build_retry_messages(
@@ -108,7 +109,8 @@ def build_retry_messages(
     parent's instruction, the follow-up asks only for the rules to add."""
     failing = [r for r in rollouts if r.score < perfect_score] or list(rollouts)
     if asks_for_rules(reason):
-        follow_up = RULES_REQUEST.replace("{examples}", render_examples(module, failing))
+        follow_up = RULES_REQUEST.replace("{what_went_wrong}", _what_went_wrong(reason))
+        follow_up = follow_up.replace("{examples}", render_examples(module, failing))
     else:
         follow_up = _rewrite_request(reason, module, failing)
     return [

@@ -1,5 +1,6 @@
-"""Rule edits: after a reflection reply that copied the parent's instruction back, the retry
-asks only for the rules to add, and this module splices them into the parent.
+"""Rule edits: after a reflection reply that copied the parent's instruction back (or gave an
+instruction already tried), the retry asks only for the rules to add, and this module
+splices them into the parent.
 
 Why: once an instruction is long (banking77's holds its 77 labels, about 2,500 characters),
 the embedded 1.5B model asked to rewrite it returns it unchanged: 30 of 50 reflection calls
@@ -19,8 +20,8 @@ MAX_RULES = 3
 """At most this many rules are spliced in from one reply."""
 
 RULES_REQUEST = (
-    "Your reply repeated the current instruction, at most reformatted. The step keeps "
-    "failing with that instruction, so it needs new rules.\n\n"
+    "{what_went_wrong} The step keeps failing with the current instruction, so it needs new "
+    "rules.\n\n"
     "These are the inputs the step got wrong, with the feedback on each:\n\n{examples}\n\n"
     "Do not write the instruction again: it will be kept as it is. Write only the new rules "
     f"(one to {MAX_RULES}) that make these inputs come out right: for each input, what in it "
@@ -28,7 +29,8 @@ RULES_REQUEST = (
     '"If the input ..., answer ...", and never quotes one example. Put one rule per line, '
     'each starting with "- ", inside one ``` fenced block.'
 )
-"""The follow-up of a rules request; {examples} is the failing examples with feedback."""
+"""The follow-up of a rules request; {what_went_wrong} names the previous reply's fault and
+{examples} is the failing examples with their feedback."""
 
 _RULES_HEADING = re.compile(r"^[ \t#*_]*rules\b[^\n:]{0,30}:?[ \t*_]*$", re.IGNORECASE | re.M)
 _BULLET = re.compile(r"^[ \t]*(?:[-*\u2022+]|\d{1,2}[.)])[ \t]+(\S.*)$")

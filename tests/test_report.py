@@ -13,8 +13,9 @@ import pytest
 
 from gepa_cli.report import REPORT_FILE, load_report_data, write_report
 from gepa_cli.report.data import frontier_curve, score_curves
+from gepa_cli.report.heatmap_svg import score_color
 from gepa_cli.report.html_candidates import diff_counts, prompt_diff
-from gepa_cli.report.svg import Series, generation_layers, nice_ticks, score_color, step_chart
+from gepa_cli.report.svg import Series, generation_layers, nice_ticks, step_chart
 from gepa_cli.report.values import CandidateInfo, CurvePoint
 from gepa_cli.rundir.directory import RunDirError
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gepa_cli.display.summary_text import reflections_text
+from gepa_cli.report.heatmap_svg import heatmap_svg
 from gepa_cli.report.html_candidates import candidates_section
 from gepa_cli.report.html_cells import (
     candidate_link,
@@ -18,7 +19,7 @@ from gepa_cli.report.html_cells import (
     html_table,
     score_text,
 )
-from gepa_cli.report.svg import Series, esc, heatmap_svg, lineage_svg, step_chart
+from gepa_cli.report.svg import Series, esc, lineage_svg, step_chart
 from gepa_cli.report.values import USAGE_COLUMNS, ReportData
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

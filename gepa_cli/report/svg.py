@@ -1,4 +1,5 @@
-"""Hand-written inline SVG for the report: step-line charts, the lineage tree, the heatmap.
+"""Hand-written inline SVG for the report: step-line charts and the lineage tree (the
+heatmap is in `heatmap_svg`).
 
 No plotting library: the report must be one self-contained file. Every string that
 came from a run (ids, example ids, labels) goes through `esc`, in text and in
@@ -12,13 +13,10 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from gepa_cli.report.values import CandidateInfo, CurvePoint, ScoreMatrix
+from gepa_cli.report.values import CandidateInfo, CurvePoint
 
 SHORT_ID = 8
 _FONT = 'font-family="ui-monospace,SFMono-Regular,Menlo,Consolas,monospace" font-size="11"'
-# viridis, sampled: perceptually uniform and readable with colour-vision deficiencies
-_SCALE = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
-_MISSING_FILL = "#d9d9d9"
 
 
 def esc(value: object) -> str:
@@ -30,14 +28,15 @@ def short_id(cid: str) -> str:
     return cid[:SHORT_ID]
 
 
-def _num(value: float) -> str:
+def num(value: float) -> str:
+    """A coordinate as SVG text, to one decimal."""
     return f"{value:.1f}"
 
 
-def _svg_open(width: float, height: float, label: str) -> str:
+def svg_open(width: float, height: float, label: str) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_num(width)} {_num(height)}" '
-        f'width="{_num(width)}" height="{_num(height)}" role="img" aria-label="{esc(label)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {num(width)} {num(height)}" '
+        f'width="{num(width)}" height="{num(height)}" role="img" aria-label="{esc(label)}" '
         f"{_FONT}>"
     )
 
@@ -96,15 +95,15 @@ def step_chart(
     """
     x_max = max([x_end, 1.0, *(p.metric_calls for s in series for p in s.points)])
     frame = _Frame(x_max, *y_range)
-    parts = [_svg_open(frame.left + frame.width + 20, frame.top + frame.height + 44, y_label)]
+    parts = [svg_open(frame.left + frame.width + 20, frame.top + frame.height + 44, y_label)]
     parts += _axes(frame, x_label, y_label, integer_y)
     for index, line in enumerate(series):
         parts += _step_line(frame, line, x_max)
         legend_x = frame.left + 8 + 170 * index
         parts.append(
-            f'<line x1="{_num(legend_x)}" y1="12" x2="{_num(legend_x + 24)}" y2="12" '
+            f'<line x1="{num(legend_x)}" y1="12" x2="{num(legend_x + 24)}" y2="12" '
             f'stroke="{line.color}" stroke-width="2.5"{_dash(line.dashed)}/>'
-            f'<text x="{_num(legend_x + 30)}" y="16">{esc(line.label)}</text>'
+            f'<text x="{num(legend_x + 30)}" y="16">{esc(line.label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -117,28 +116,28 @@ def _dash(dashed: bool) -> str:
 def _axes(frame: _Frame, x_label: str, y_label: str, integer_y: bool) -> list[str]:
     bottom, right = frame.top + frame.height, frame.left + frame.width
     parts = [
-        f'<rect x="{_num(frame.left)}" y="{_num(frame.top)}" width="{_num(frame.width)}" '
-        f'height="{_num(frame.height)}" fill="none" stroke="#999"/>'
+        f'<rect x="{num(frame.left)}" y="{num(frame.top)}" width="{num(frame.width)}" '
+        f'height="{num(frame.height)}" fill="none" stroke="#999"/>'
     ]
     for tick in nice_ticks(frame.y_lo, frame.y_hi):
         if integer_y and not tick.is_integer():
             continue
-        y = _num(frame.y(tick))
+        y = num(frame.y(tick))
         parts.append(
-            f'<line x1="{_num(frame.left)}" y1="{y}" x2="{_num(right)}" y2="{y}" stroke="#eee"/>'
-            f'<text x="{_num(frame.left - 6)}" y="{y}" text-anchor="end" '
+            f'<line x1="{num(frame.left)}" y1="{y}" x2="{num(right)}" y2="{y}" stroke="#eee"/>'
+            f'<text x="{num(frame.left - 6)}" y="{y}" text-anchor="end" '
             f'dominant-baseline="middle">{tick:g}</text>'
         )
     for tick in nice_ticks(0.0, frame.x_max):
-        x = _num(frame.x(tick))
+        x = num(frame.x(tick))
         parts.append(
-            f'<line x1="{x}" y1="{_num(bottom)}" x2="{x}" y2="{_num(bottom + 4)}" stroke="#999"/>'
-            f'<text x="{x}" y="{_num(bottom + 16)}" text-anchor="middle">{tick:g}</text>'
+            f'<line x1="{x}" y1="{num(bottom)}" x2="{x}" y2="{num(bottom + 4)}" stroke="#999"/>'
+            f'<text x="{x}" y="{num(bottom + 16)}" text-anchor="middle">{tick:g}</text>'
         )
     parts.append(
-        f'<text x="{_num(frame.left + frame.width / 2)}" y="{_num(bottom + 36)}" '
+        f'<text x="{num(frame.left + frame.width / 2)}" y="{num(bottom + 36)}" '
         f'text-anchor="middle">{esc(x_label)}</text>'
-        f'<text transform="translate(14 {_num(frame.top + frame.height / 2)}) rotate(-90)" '
+        f'<text transform="translate(14 {num(frame.top + frame.height / 2)}) rotate(-90)" '
         f'text-anchor="middle">{esc(y_label)}</text>'
     )
     return parts
@@ -148,17 +147,17 @@ def _step_line(frame: _Frame, series: Series, x_max: float) -> list[str]:
     points = sorted(series.points, key=lambda p: p.metric_calls)
     if not points:
         return []
-    path = [f"M{_num(frame.x(points[0].metric_calls))},{_num(frame.y(points[0].value))}"]
+    path = [f"M{num(frame.x(points[0].metric_calls))},{num(frame.y(points[0].value))}"]
     for point in points[1:]:
-        path.append(f"H{_num(frame.x(point.metric_calls))}V{_num(frame.y(point.value))}")
-    path.append(f"H{_num(frame.x(x_max))}")
+        path.append(f"H{num(frame.x(point.metric_calls))}V{num(frame.y(point.value))}")
+    path.append(f"H{num(frame.x(x_max))}")
     parts = [
         f'<path d="{"".join(path)}" fill="none" stroke="{series.color}" '
         f'stroke-width="2"{_dash(series.dashed)}/>'
     ]
     for point in points:
         parts.append(
-            f'<circle cx="{_num(frame.x(point.metric_calls))}" cy="{_num(frame.y(point.value))}" '
+            f'<circle cx="{num(frame.x(point.metric_calls))}" cy="{num(frame.y(point.value))}" '
             f'r="3" fill="{series.color}"><title>{esc(series.label)}: {point.value:.4g} '
             f"at {point.metric_calls:g} metric calls</title></circle>"
         )
@@ -208,7 +207,7 @@ def lineage_svg(
         for index, cand in enumerate(layer):
             x = width / 2 + _GAP_X * (index - (len(layer) - 1) / 2)
             centre[cand.id] = (x, _MARGIN + _NODE_H / 2 + _GAP_Y * depth)
-    parts = [_svg_open(width, height, "candidate lineage")]
+    parts = [svg_open(width, height, "candidate lineage")]
     for cand in candidates:
         for parent in cand.parents:
             if parent in centre:
@@ -225,8 +224,8 @@ def _edge(start: tuple[float, float], end: tuple[float, float], merge: bool) -> 
     mid = (y1 + y2) / 2
     kind = "merge" if merge else "mutation"
     return (
-        f'<path class="edge {kind}" d="M{_num(x1)},{_num(y1)} C{_num(x1)},{_num(mid)} '
-        f'{_num(x2)},{_num(mid)} {_num(x2)},{_num(y2)}" fill="none" stroke="#667" '
+        f'<path class="edge {kind}" d="M{num(x1)},{num(y1)} C{num(x1)},{num(mid)} '
+        f'{num(x2)},{num(mid)} {num(x2)},{num(y2)}" fill="none" stroke="#667" '
         f'stroke-width="1.5"{_dash(merge)}/>'
     )
 
@@ -240,93 +239,9 @@ def _node(cand: CandidateInfo, at: tuple[float, float], best: bool, on_frontier:
     return (
         f'<a href="#cand-{esc(cand.id)}"><g class="node">'
         f"<title>{esc(tooltip)}</title>"
-        f'<rect x="{_num(x - _NODE_W / 2)}" y="{_num(y - _NODE_H / 2)}" width="{_num(_NODE_W)}" '
-        f'height="{_num(_NODE_H)}" rx="6" fill="{fill}" stroke="#556"/>'
-        f'<text x="{_num(x)}" y="{_num(y - 3)}" text-anchor="middle">{esc(short_id(cand.id))}'
-        f'</text><text x="{_num(x)}" y="{_num(y + 11)}" text-anchor="middle">{score}</text>'
+        f'<rect x="{num(x - _NODE_W / 2)}" y="{num(y - _NODE_H / 2)}" width="{num(_NODE_W)}" '
+        f'height="{num(_NODE_H)}" rx="6" fill="{fill}" stroke="#556"/>'
+        f'<text x="{num(x)}" y="{num(y - 3)}" text-anchor="middle">{esc(short_id(cand.id))}'
+        f'</text><text x="{num(x)}" y="{num(y + 11)}" text-anchor="middle">{score}</text>'
         "</g></a>"
-    )
-
-
-# --- heatmap ------------------------------------------------------------------------------
-
-
-def score_color(score: float | None, lo: float, hi: float) -> str:
-    """The fill for a score on the lo..hi scale (grey when there is no score)."""
-    if score is None:
-        return _MISSING_FILL
-    t = min(1.0, max(0.0, (score - lo) / (hi - lo))) * (len(_SCALE) - 1)
-    i = min(int(t), len(_SCALE) - 2)
-    mix = [a + (b - a) * (t - i) for a, b in zip(_SCALE[i], _SCALE[i + 1], strict=True)]
-    return "#" + "".join(f"{round(c):02x}" for c in mix)
-
-
-def heatmap_svg(matrix: ScoreMatrix, best_id: str | None) -> str:
-    """One rect per (candidate, val example) cell, coloured by score, with a tooltip."""
-    scores = [s for row in matrix.cells for s in row if s is not None]
-    lo, hi = min([0.0, *scores]), max([1.0, *scores])
-    cols, rows = len(matrix.example_ids), len(matrix.candidate_ids)
-    cell_w = min(26.0, max(4.0, 640 / max(cols, 1)))
-    cell_h = min(18.0, max(4.0, 640 / max(rows, 1)))
-    labelled, row_labels = cols <= 40, cell_h >= 10
-    left, top = 88.0, 84.0 if labelled else 12.0
-    width = max(left + cell_w * cols + (64 if labelled else 16), left + 300)
-    parts = [_svg_open(width, top + cell_h * rows + 40, "score matrix")]
-    if labelled:
-        parts += [
-            f'<text transform="translate({_num(left + cell_w * (j + 0.5))} {_num(top - 4)}) '
-            f'rotate(-60)">{esc(eid[:12])}</text>'
-            for j, eid in enumerate(matrix.example_ids)
-        ]
-    for i, (cid, row) in enumerate(zip(matrix.candidate_ids, matrix.cells, strict=True)):
-        y = top + cell_h * i
-        mark = "★ " if cid == best_id else ""
-        if row_labels:
-            parts.append(
-                f'<text x="{_num(left - 4)}" y="{_num(y + cell_h / 2)}" text-anchor="end" '
-                f'dominant-baseline="middle">{esc(mark + short_id(cid))}</text>'
-            )
-        parts.append('<g stroke="#fff" stroke-width="0.5">')
-        parts += [
-            _cell(left + cell_w * j, y, cell_w, cell_h, cid, eid, score, lo, hi)
-            for j, (eid, score) in enumerate(zip(matrix.example_ids, row, strict=True))
-        ]
-        parts.append("</g>")
-    parts.append(_scale_legend(left, top + cell_h * rows + 14, lo, hi))
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _cell(
-    x: float,
-    y: float,
-    w: float,
-    h: float,
-    cid: str,
-    eid: str,
-    score: float | None,
-    lo: float,
-    hi: float,
-) -> str:
-    shown = "not scored" if score is None else f"{score:.4g}"
-    return (
-        f'<rect class="cell" x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}" '
-        f'fill="{score_color(score, lo, hi)}">'
-        f"<title>{esc(cid)} · {esc(eid)}: {shown}</title></rect>"
-    )
-
-
-def _scale_legend(x: float, y: float, lo: float, hi: float) -> str:
-    steps = 10
-    swatches = "".join(
-        f'<rect x="{_num(x + 14 * k)}" y="{_num(y)}" width="14" height="10" '
-        f'fill="{score_color(lo + (hi - lo) * k / (steps - 1), lo, hi)}"/>'
-        for k in range(steps)
-    )
-    return (
-        f'<text x="{_num(x - 4)}" y="{_num(y + 9)}" text-anchor="end">{lo:g}</text>{swatches}'
-        f'<text x="{_num(x + 14 * steps + 4)}" y="{_num(y + 9)}">{hi:g}</text>'
-        f'<rect x="{_num(x + 14 * steps + 40)}" y="{_num(y)}" width="14" height="10" '
-        f'fill="{_MISSING_FILL}"/><text x="{_num(x + 14 * steps + 58)}" y="{_num(y + 9)}">'
-        "not scored</text>"
     )

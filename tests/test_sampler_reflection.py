@@ -60,6 +60,12 @@ def test_budget_arithmetic():
             "Rules:\n" + ("- If the input mentions refunds, answer billing.\n" * 6) + "billing",
         ),
         ("   ", None),
+        # only a closing fence (20 of 187 fenced replies in the quality benchmark's caches):
+        (
+            "### Task\nClassify the query.\nRules:\n- Be brief.\n```",
+            "### Task\nClassify the query.\nRules:\n- Be brief.",
+        ),
+        ("Do X.\n```\n", "Do X."),
     ],
 )
 def test_extract_instruction(reply, expected):

@@ -123,11 +123,11 @@ _LABEL = re.compile(r"^(new |improved )?instruction\s*:\s*", re.IGNORECASE)
 
 
 def extract_instruction(reply: str) -> str | None:
-    """The text between the first and last fence (a lone fence: everything after it;
-    no fence: the whole reply). When the fenced part is tiny next to the text around
-    it (a small model fencing only an example output), the whole reply without its
-    fence lines is taken instead. A caption heading and a JSON wrapper are taken off
-    (`instruction_text`). None when nothing usable remains."""
+    """The text between the first and last fence (a lone fence: everything after it, or
+    before it when nothing follows it; no fence: the whole reply). When the fenced part
+    is tiny next to the text around it (a small model fencing only an example output),
+    the whole reply without its fence lines is taken instead. A caption heading and a
+    JSON wrapper are taken off (`instruction_text`). None when nothing usable remains."""
     fences = list(_FENCE.finditer(reply))
     if len(fences) >= 2:
         start = reply.index("\n", fences[0].start()) + 1
@@ -138,6 +138,8 @@ def extract_instruction(reply: str) -> str | None:
     elif len(fences) == 1:
         after = reply[fences[0].end() :]
         text = after.split("\n", 1)[1] if "\n" in after else ""
+        if not text.strip():  # only a closing fence: the instruction is before it
+            text = reply[: fences[0].start()]
     else:
         text = reply
     text = clean_instruction(_LABEL.sub("", text.strip()).strip())

@@ -4,12 +4,19 @@ model copied banking77's 2,500-character instruction back in 30 of 50 calls."""
 
 from __future__ import annotations
 
-from engine_fakes import ScriptedReflector
+import json
+from collections.abc import Sequence
 
+from engine_fakes import IdeaEvaluator, ScriptedReflector, examples
+
+from gepa_cli.engine import events as ev
+from gepa_cli.engine.engine import GepaEngine
 from gepa_cli.engine.reflect_phase import ReflectionResult, reflect_module
 from gepa_cli.engine.rule_edit import apply_rules_reply, is_rewrite, rules_in, splice_rules
 from gepa_cli.engine.settings import EngineSettings
+from gepa_cli.engine.state import EngineState
 from gepa_cli.engine.types import ModuleCall, Rollout
+from gepa_cli.lm.base import Completion, Message
 
 LABELS = ", ".join(f"label_{n}" for n in range(77))
 PARENT = (
@@ -28,13 +35,17 @@ ROLLOUTS = [
 NEW_RULE = "If the query asks why a card payment is still pending, answer pending_card_payment."
 
 
-def reflect_with(replies: list[str]) -> tuple[ReflectionResult, list[str]]:
+def reflect_with(
+    replies: list[str], rules_first: bool = False
+) -> tuple[ReflectionResult, list[str]]:
     """Reflect on PARENT with a model that gives `replies` in turn; the result and the last
     message of every request."""
     answers = iter(replies)
     reflector = ScriptedReflector(lambda prompt: next(answers))
     settings = EngineSettings(reflection_retries=2)
-    result = reflect_module(settings, reflector, "intent", PARENT, ROLLOUTS)
+    result = reflect_module(
+        settings, reflector, "intent", PARENT, ROLLOUTS, rules_first=rules_first
+    )
     return result, reflector.prompts
 
 
@@ -141,3 +152,52 @@ def test_an_instruction_already_tried_is_retried_with_a_rules_request() -> None:
     ]
     assert "already tried" in reflector.prompts[1]
     assert result.instruction == splice_rules(PARENT, [NEW_RULE])
+
+
+class CopyingReflector:
+    """Copies the current instruction back when asked for a rewrite; gives a new, useless
+    rule when asked for rules. Records which kind each request was."""
+
+    name = "copying"
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    def complete(self, messages: Sequence[Message]) -> Completion:
+        last = messages[-1]["content"]
+        if "Do not write the instruction again" in last:
+            self.kinds.append("rules")
+            return Completion(f"```\n- Useless rule number {len(self.kinds)}.\n```")
+        self.kinds.append("rewrite")
+        current = next(m["content"] for m in messages if m["role"] == "user")
+        return Completion("```\n" + current.split("```\n", 1)[1].split("\n```", 1)[0] + "\n```")
+
+
+def test_an_instruction_copied_once_is_asked_for_rules_first_afterwards() -> None:
+    log: list = []
+    reflector = CopyingReflector()
+    ideas = ["carry the one", "round down", "units"]
+    engine = GepaEngine(
+        EngineSettings(seed=0, max_metric_calls=200, reflection_retries=2), ["solve"],
+        examples("t", ideas * 2), examples("v", ideas), IdeaEvaluator(), reflector,
+        emit=log.append,
+    )  # fmt: skip
+    engine.score_seed({"solve": "Solve it."})
+    seed_id = engine.state.candidates[0].id
+    engine.step()
+    engine.step()
+    assert reflector.kinds == ["rewrite", "rules", "rules"]  # copied once: rules first after
+    assert engine.state.copy_prone == {f"{seed_id}:solve"}
+    restored = EngineState.from_json(json.loads(json.dumps(engine.state.to_json())))
+    assert restored.copy_prone == engine.state.copy_prone  # kept across resume
+    attempts = [(e.iteration, e.request) for e in log if isinstance(e, ev.ReflectionAttempted)]
+    assert attempts == [(1, "rewrite"), (1, "rules"), (2, "rules")]
+
+
+def test_the_rules_first_request_shows_the_instruction_and_asks_only_for_rules() -> None:
+    result, prompts = reflect_with([f"```\n- {NEW_RULE}\n```"], rules_first=True)
+    assert [(a.outcome, a.request) for a in result.attempts] == [("new", "rules")]
+    assert result.instruction == splice_rules(PARENT, [NEW_RULE])
+    assert PARENT in prompts[0] and "you copied it back" in prompts[0]
+    assert "Do not write the instruction again" in prompts[0]
+    assert "Write an improved instruction" not in prompts[0]

@@ -201,8 +201,9 @@ class ReflectiveMutation:
                 cid = candidate_id({**p.parent.prompts, module: new})
                 return state.has(cid) or cid in state.tried_children
 
+            rules_first = f"{p.parent.id}:{module}" in state.copy_prone
             return reflect_module(
-                self.settings, self.reflector, module, text, p.parent_rollouts, tried
+                self.settings, self.reflector, module, text, p.parent_rollouts, tried, rules_first
             )
 
         for (p, module), result in zip(jobs, self.map(reflect, jobs), strict=True):
@@ -223,6 +224,9 @@ class ReflectiveMutation:
                 p.new_texts[module] = result.instruction
 
     def _record_attempts(self, p: Proposal, module: str, result: ReflectionResult) -> None:
+        first = result.attempts[0] if result.attempts else None
+        if first is not None and first.request == "rewrite" and first.outcome == "unchanged":
+            self.ledger.state.copy_prone.add(f"{p.parent.id}:{module}")
         for number, attempt in enumerate(result.attempts):
             self.ledger.state.count_reflection(attempt.outcome, number, attempt.request)
             self.ledger.emit(

@@ -17,6 +17,7 @@ from gepa_cli.engine.reflection import build_reflection_messages, extract_instru
 from gepa_cli.engine.reflection_retry import (
     asks_for_rules,
     build_retry_messages,
+    build_rules_first_messages,
     judge_reply,
     outcome_of,
 )
@@ -62,16 +63,22 @@ def reflect_module(
     instruction: str,
     rollouts: Sequence[Rollout],
     tried: Callable[[str], bool] = lambda text: False,
+    rules_first: bool = False,
 ) -> ReflectionResult:
     """Ask for a new instruction for `module`, retrying fruitless replies. A reply whose
     instruction `tried` reports as already proposed counts as `unchanged` (it gives nothing
-    new to try) and is retried with a request that says so."""
+    new to try) and is retried with a request that says so. With `rules_first` (the
+    instruction was copied back before), the first request already asks only for rules."""
     first = build_reflection_messages(module, instruction, rollouts, settings.reflection_template)
+    if rules_first:
+        first = build_rules_first_messages(
+            first, module, instruction, rollouts, settings.perfect_score
+        )
     messages = first
     attempts: list[Attempt] = []
     hot = retry_model(reflector, settings.reflection_retry_temperature)
     shown = shown_pairs(module, rollouts)
-    request = "rewrite"
+    request = "rules" if rules_first else "rewrite"
     for attempt in range(1 + max(0, settings.reflection_retries)):
         model = reflector if attempt == 0 else hot
         try:

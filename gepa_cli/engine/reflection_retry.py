@@ -120,6 +120,30 @@ def build_retry_messages(
     ]
 
 
+def build_rules_first_messages(
+    request: Sequence[Message],
+    module: str,
+    instruction: str,
+    rollouts: Sequence[Rollout],
+    perfect_score: float,
+) -> list[Message]:
+    """The reflection request for an instruction the model copied back before: the
+    request's system message (if any), then the current instruction and a request for
+    rules only, with the failing examples (see `rule_edit`)."""
+    failing = [r for r in rollouts if r.score < perfect_score] or list(rollouts)
+    ask = RULES_REQUEST.replace("{what_went_wrong}", _COPIED_BEFORE)
+    ask = ask.replace("{examples}", render_examples(module, failing))
+    body = (
+        f'You are improving the instruction of the step "{module}" in a language-model '
+        f"program.\n\nThe current instruction:\n```\n{instruction.strip()}\n```\n\n{ask}"
+    )
+    system = [m for m in request if m["role"] == "system"]
+    return [*system, {"role": "user", "content": body}]
+
+
+_COPIED_BEFORE = "Asked before to rewrite the current instruction, you copied it back."
+
+
 def _rewrite_request(reason: str, module: str, failing: Sequence[Rollout]) -> str:
     return (
         f"{_what_went_wrong(reason)}\n\n"

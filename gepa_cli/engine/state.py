@@ -85,6 +85,9 @@ class EngineState:
     exhausted: set[str] = field(default_factory=set)
     """Parent/minibatch pairs whose reflection retries were spent without a new instruction;
     not drawn again until the pool changes."""
+    copy_prone: set[str] = field(default_factory=set)
+    """`candidate:module` keys of instructions the reflection copied back when asked for a
+    rewrite; their later reflections ask for rules to splice in first (`rule_edit`)."""
     partial: set[str] = field(default_factory=set)
     """Candidates whose staged validation stopped early: their val rows hold only the
     first stage's examples. Never parents, frontier members, merge parents or best."""
@@ -162,6 +165,8 @@ class EngineState:
         raw = self._core_json()
         if self.partial:  # only staged validation writes it (full runs stay as they were)
             raw["partial"] = sorted(self.partial)
+        if self.copy_prone:  # written once a copy happened (runs without one stay as they were)
+            raw["copy_prone"] = sorted(self.copy_prone)
         return raw
 
     def _core_json(self) -> dict[str, Any]:
@@ -224,6 +229,7 @@ def _state_from_json(raw: Mapping[str, Any]) -> EngineState:
         reflections={str(k): int(v) for k, v in raw.get("reflections", {}).items()},
         exhausted=_id_set(raw.get("exhausted", [])),
         partial=_id_set(raw.get("partial", [])),
+        copy_prone=_id_set(raw.get("copy_prone", [])),
     )
 
 

@@ -160,14 +160,15 @@ class CopyingReflector:
 
     name = "copying"
 
-    def __init__(self) -> None:
+    def __init__(self, rule: str = "Useless rule number") -> None:
         self.kinds: list[str] = []
+        self.rule = rule
 
     def complete(self, messages: Sequence[Message]) -> Completion:
         last = messages[-1]["content"]
         if "Do not write the instruction again" in last:
             self.kinds.append("rules")
-            return Completion(f"```\n- Useless rule number {len(self.kinds)}.\n```")
+            return Completion(f"```\n- {self.rule} {len(self.kinds)}.\n```")
         self.kinds.append("rewrite")
         current = next(m["content"] for m in messages if m["role"] == "user")
         return Completion("```\n" + current.split("```\n", 1)[1].split("\n```", 1)[0] + "\n```")
@@ -187,7 +188,9 @@ def test_an_instruction_copied_once_is_asked_for_rules_first_afterwards() -> Non
     engine.step()
     engine.step()
     assert reflector.kinds == ["rewrite", "rules", "rules"]  # copied once: rules first after
-    assert engine.state.copy_prone == {f"{seed_id}:solve"}
+    children = [cid for cid in engine.state.tried_children]
+    assert len(children) == 2
+    assert engine.state.copy_prone == {f"{cid}:solve" for cid in [seed_id, *children]}
     restored = EngineState.from_json(json.loads(json.dumps(engine.state.to_json())))
     assert restored.copy_prone == engine.state.copy_prone  # kept across resume
     attempts = [(e.iteration, e.request) for e in log if isinstance(e, ev.ReflectionAttempted)]
@@ -201,3 +204,26 @@ def test_the_rules_first_request_shows_the_instruction_and_asks_only_for_rules()
     assert PARENT in prompts[0] and "you copied it back" in prompts[0]
     assert "Do not write the instruction again" in prompts[0]
     assert "Write an improved instruction" not in prompts[0]
+
+
+def test_a_child_of_a_copied_instruction_is_asked_for_rules_first() -> None:
+    log: list = []
+    reflector = CopyingReflector(rule="Always carry the one and round down")
+    ideas = ["carry the one", "round down", "units"]
+    engine = GepaEngine(
+        EngineSettings(seed=0, max_metric_calls=200, reflection_retries=2), ["solve"],
+        examples("t", ideas * 2), examples("v", ideas), IdeaEvaluator(), reflector,
+        emit=log.append,
+    )  # fmt: skip
+    engine.score_seed({"solve": "Solve it."})
+    engine.step()  # the seed is copied, then a rule is spliced in: a better child
+    child = engine.state.candidates[-1]
+    assert len(engine.state.candidates) == 2 and "carry the one" in child.prompts["solve"]
+    on_child: list[ev.ReflectionAttempted] = []
+    for _ in range(8):
+        engine.step()
+        on_child = [e for e in log if isinstance(e, ev.ReflectionAttempted)
+                    and e.parent_id == child.id]  # fmt: skip
+        if on_child:
+            break
+    assert on_child and on_child[0].request == "rules"  # never asked to rewrite: rules first

@@ -246,6 +246,9 @@ class ReflectiveMutation:
             self._skip(p, "known", f"candidate {p.child_id} was already proposed")
             return False
         e.state.tried_children.add(p.child_id)
+        for module in p.new_texts:  # a child of a copied instruction is one too
+            if f"{p.parent.id}:{module}" in e.state.copy_prone:
+                e.state.copy_prone.add(f"{p.child_id}:{module}")
         return True
 
     def _child_phase(self, proposals: list[Proposal]) -> None:

@@ -87,7 +87,8 @@ class EngineState:
     not drawn again until the pool changes."""
     copy_prone: set[str] = field(default_factory=set)
     """`candidate:module` keys of instructions the reflection copied back when asked for a
-    rewrite; their later reflections ask for rules to splice in first (`rule_edit`)."""
+    rewrite, and of their children's (the parent plus a few rules); their later reflections
+    ask for rules to splice in first (`rule_edit`)."""
     partial: set[str] = field(default_factory=set)
     """Candidates whose staged validation stopped early: their val rows hold only the
     first stage's examples. Never parents, frontier members, merge parents or best."""

@@ -174,9 +174,8 @@ class CopyingReflector:
         return Completion("```\n" + current.split("```\n", 1)[1].split("\n```", 1)[0] + "\n```")
 
 
-def test_an_instruction_copied_once_is_asked_for_rules_first_afterwards() -> None:
-    log: list = []
-    reflector = CopyingReflector()
+def copying_engine(reflector: CopyingReflector, log: list) -> GepaEngine:
+    """An engine on three ideas, its seed scored, reflecting with `reflector`."""
     ideas = ["carry the one", "round down", "units"]
     engine = GepaEngine(
         EngineSettings(seed=0, max_metric_calls=200, reflection_retries=2), ["solve"],
@@ -184,6 +183,13 @@ def test_an_instruction_copied_once_is_asked_for_rules_first_afterwards() -> Non
         emit=log.append,
     )  # fmt: skip
     engine.score_seed({"solve": "Solve it."})
+    return engine
+
+
+def test_an_instruction_copied_once_is_asked_for_rules_first_afterwards() -> None:
+    log: list = []
+    reflector = CopyingReflector()
+    engine = copying_engine(reflector, log)
     seed_id = engine.state.candidates[0].id
     engine.step()
     engine.step()
@@ -209,13 +215,7 @@ def test_the_rules_first_request_shows_the_instruction_and_asks_only_for_rules()
 def test_a_child_of_a_copied_instruction_is_asked_for_rules_first() -> None:
     log: list = []
     reflector = CopyingReflector(rule="Always carry the one and round down")
-    ideas = ["carry the one", "round down", "units"]
-    engine = GepaEngine(
-        EngineSettings(seed=0, max_metric_calls=200, reflection_retries=2), ["solve"],
-        examples("t", ideas * 2), examples("v", ideas), IdeaEvaluator(), reflector,
-        emit=log.append,
-    )  # fmt: skip
-    engine.score_seed({"solve": "Solve it."})
+    engine = copying_engine(reflector, log)
     engine.step()  # the seed is copied, then a rule is spliced in: a better child
     child = engine.state.candidates[-1]
     assert len(engine.state.candidates) == 2 and "carry the one" in child.prompts["solve"]

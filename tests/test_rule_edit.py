@@ -116,15 +116,17 @@ def test_a_copied_parent_is_retried_with_a_rules_request_and_spliced() -> None:
     assert "pending_card_payment" in prompts[1]  # the failing example is shown
 
 
-def test_rules_already_held_count_as_unchanged_and_ask_again() -> None:
+def test_rules_already_held_count_as_unchanged_and_a_rewrite_is_asked_next() -> None:
     held = "- If the query mentions a PIN, answer pin_blocked."
-    result, prompts = reflect_with([f"```\n{PARENT}\n```", f"```\n{held}\n```", "```\nnope\n```"])
+    replies = [f"```\n{PARENT}\n```", f"```\n{held}\n```", "Please provide the inputs."]
+    result, prompts = reflect_with(replies)
     assert result.instruction is None
     assert [(a.outcome, a.request) for a in result.attempts] == [
         ("unchanged", "rewrite"),
         ("unchanged", "rules"),
-        ("unusable", "rules"),
+        ("unusable", "rewrite"),  # rules that added nothing: a rewrite is asked for next
     ]
+    assert "Do not write the instruction again" not in prompts[2]
 
 
 def test_an_unusable_reply_is_retried_with_a_rewrite_request() -> None:

@@ -95,8 +95,11 @@ def reflect_module(
         if outcome == "new" and not repeat:
             return ReflectionResult(text, tuple(attempts))
         reason = "tried" if repeat else reason
-        request = "rules" if asks_for_rules(reason) else "rewrite"
+        # rules after a copied rewrite; a rewrite after rules that added nothing (a small
+        # model can repeat held rules forever)
+        request = "rules" if asks_for_rules(reason) and request == "rewrite" else "rewrite"
         messages = build_retry_messages(
-            first, completion.text, reason, module, rollouts, settings.perfect_score
-        )
+            first, completion.text, reason, module, rollouts, settings.perfect_score,
+            rules=request == "rules",
+        )  # fmt: skip
     return ReflectionResult(None, tuple(attempts))

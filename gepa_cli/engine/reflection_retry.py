@@ -103,12 +103,13 @@ def build_retry_messages(
     module: str,
     rollouts: Sequence[Rollout],
     perfect_score: float,
+    rules: bool | None = None,
 ) -> list[Message]:
     """The first request, the previous reply, and a follow-up that names what was wrong
-    with it and puts the failing examples with their feedback first. After a copy of the
-    parent's instruction, the follow-up asks only for the rules to add."""
+    with it and puts the failing examples with their feedback first. With `rules` (by
+    default: after a copy of the parent's instruction), it asks only for rules to add."""
     failing = [r for r in rollouts if r.score < perfect_score] or list(rollouts)
-    if asks_for_rules(reason):
+    if asks_for_rules(reason) if rules is None else rules:
         follow_up = RULES_REQUEST.replace("{what_went_wrong}", _what_went_wrong(reason))
         follow_up = follow_up.replace("{examples}", render_examples(module, failing))
     else:
